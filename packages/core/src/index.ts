@@ -43,6 +43,30 @@ export {
   redactValue,
   registerSecretValue,
 } from './logging/redact.js';
+// Scheduler
+export type { InProcessSchedulerOptions } from './scheduler/in-process-scheduler.js';
+export { createInProcessScheduler } from './scheduler/in-process-scheduler.js';
+export type { LeaseProvider, MemoryLeaseProviderOptions, TaskLease } from './scheduler/lease-provider.js';
+export { createMemoryLeaseProvider } from './scheduler/lease-provider.js';
+export type {
+  ScheduledTask,
+  ScheduledTaskContext,
+  ScheduledTaskFunction,
+  ScheduledTaskStatus,
+  Scheduler,
+  SchedulerBackoffOptions,
+  SchedulerEvents,
+  SchedulerStopOptions,
+  ScheduleTaskOptions,
+  SkippedTaskRun,
+  TaskRunError,
+  TaskRunFinishedEvent,
+  TaskRunOutcome,
+  TaskRunRecord,
+  TaskRunResult,
+  TaskRunStartedEvent,
+  TaskRunTrigger,
+} from './scheduler/scheduler.js';
 export type { ItemResult, ModuleName, Result, Severity, Timestamp } from './schemas/common.js';
 // Shared schemas
 export {
