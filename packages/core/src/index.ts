@@ -25,6 +25,60 @@ export {
 export type { EventBus, EventBusOptions, EventMap } from './events/event-bus.js';
 export { createEventBus } from './events/event-bus.js';
 export type {
+  CloudExchange,
+  CloudExchangeHealth,
+  CloudExchangeOptions,
+} from './exchange/create-cloud-exchange.js';
+export { createCloudExchange } from './exchange/create-cloud-exchange.js';
+export type {
+  CloudExchangeEvents,
+  PluginCallFinishedEvent,
+  PluginConfigChangedEvent,
+} from './exchange/exchange-events.js';
+export type {
+  ConfigurationChange,
+  ExchangeModule,
+  ModuleApi,
+  ModuleApis,
+  ModuleFactory,
+  ModuleHost,
+} from './exchange/module-contract.js';
+export type {
+  ChangeOptions,
+  PluginConfigInput,
+  PluginConfigPatch,
+  PluginConfigValidation,
+  PluginConfigView,
+  SecretReference,
+} from './exchange/plugin-configurations.js';
+export { PluginConfigurations, pluginConfigInputSchema } from './exchange/plugin-configurations.js';
+export type { InvokeOptions, PluginRuntime } from './exchange/plugin-runtime.js';
+export { DefaultPluginRuntime } from './exchange/plugin-runtime.js';
+// HTTP client
+export type {
+  HttpClient,
+  HttpClientOptions,
+  HttpRequestInit,
+  HttpRequestOptions,
+  HttpResponse,
+  HttpResponseType,
+  QueryValue,
+  ResponseBodyOf,
+  UserAgentParts,
+} from './http/http-client.js';
+export { buildUserAgent, createHttpClient, httpClientSettingsSchema } from './http/http-client.js';
+export type { NetworkFailure, ResolvedRetryOptions, RetryOptions } from './http/retry.js';
+export {
+  classifyNetworkError,
+  computeBackoff,
+  defaultRetryOptions,
+  isIdempotentMethod,
+} from './http/retry.js';
+export { parseRetryAfter } from './http/retry-after.js';
+export type { TokenBucketOptions } from './http/token-bucket.js';
+export { TokenBucket } from './http/token-bucket.js';
+export { sdkVersion } from './http/version.js';
+export type {
   JsonLoggerOptions,
   LogFields,
   Logger,
@@ -43,6 +97,33 @@ export {
   redactValue,
   registerSecretValue,
 } from './logging/redact.js';
+export {
+  configJsonSchema,
+  findSecretPaths,
+  getAtPath,
+  setAtPath,
+  validateConfig,
+} from './plugin/config-schema.js';
+export type { PluginContext, PluginStateStore } from './plugin/plugin-context.js';
+export { createPluginStateStore } from './plugin/plugin-context.js';
+export type {
+  AnyPluginDefinition,
+  ConfigValidationResult,
+  PluginCapabilityFlags,
+  PluginCheckResult,
+  PluginDefinition,
+  PluginDefinitionBase,
+  PluginModuleCapabilities,
+} from './plugin/plugin-definition.js';
+export {
+  checkPluginMetadata,
+  isZodSchema,
+  pluginSpecVersion,
+  secretMetaKey,
+  secretString,
+} from './plugin/plugin-definition.js';
+export type { PluginManifest } from './plugin/plugin-registry.js';
+export { PluginRegistry } from './plugin/plugin-registry.js';
 // Scheduler
 export type { InProcessSchedulerOptions } from './scheduler/in-process-scheduler.js';
 export { createInProcessScheduler } from './scheduler/in-process-scheduler.js';
@@ -83,6 +164,8 @@ export {
   severitySchema,
   timestampSchema,
 } from './schemas/common.js';
+export type { SecretStore, SecretStoreInfo, SecretStoreOptions } from './secrets/secret-store.js';
+export { createSecretStore, isSecretReference } from './secrets/secret-store.js';
 // Storage interfaces
 export type {
   AuditEntry,

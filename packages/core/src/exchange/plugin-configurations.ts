@@ -278,13 +278,14 @@ export class PluginConfigurations {
       }
     }
     const checked = validateConfig(definition.configSchema, resolved);
-    if (!checked.ok)
-      issues.push(
-        ...checked.issues.map((issue) => ({
-          ...issue,
-          path: issue.path ? `config.${issue.path}` : 'config',
-        })),
-      );
+    if (!checked.ok) {
+      // A field whose secret reference did not resolve is reported once, for the reference.
+      const reported = new Set(issues.map((issue) => issue.path));
+      for (const issue of checked.issues) {
+        const path = issue.path ? `config.${issue.path}` : 'config';
+        if (!reported.has(path)) issues.push({ ...issue, path });
+      }
+    }
     if (issues.length > 0) throw new PluginConfigError(pluginId, issues);
 
     return {
