@@ -397,7 +397,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     try {
       url = new URL(text);
     } catch (error) {
-      throw new HttpError('CONFIG_INVALID', 'invalid request URL', { method: 'GET', url: text, cause: error });
+      throw new HttpError('CONFIG_INVALID', 'invalid request URL', {
+        method: 'GET',
+        url: text,
+        cause: error,
+      });
     }
     appendQuery(url, query);
     return url;

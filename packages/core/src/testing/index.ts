@@ -7,3 +7,16 @@
 
 export { createMemoryLogger } from '../logging/logger.js';
 export { FakeClock } from '../time/clock.js';
+// Mock HTTP server
+export type {
+  MockFault,
+  MockHandler,
+  MockPaginateOptions,
+  MockRateLimitOptions,
+  MockRequest,
+  MockResponse,
+  MockServer,
+  MockServerOptions,
+  RecordedRequest,
+} from './mock-server.js';
+export { createMockServer } from './mock-server.js';
