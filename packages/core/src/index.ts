@@ -166,6 +166,9 @@ export {
 } from './schemas/common.js';
 export type { SecretStore, SecretStoreInfo, SecretStoreOptions } from './secrets/secret-store.js';
 export { createSecretStore, isSecretReference } from './secrets/secret-store.js';
+// Storage: the in-memory adapter
+export type { MemoryStorageOptions } from './storage/memory-storage.js';
+export { createMemoryStorage } from './storage/memory-storage.js';
 // Storage interfaces
 export type {
   AuditEntry,
@@ -181,6 +184,20 @@ export type {
   VersionedEntry,
   WriteOptions,
 } from './storage/storage-adapter.js';
+// Storage: helpers for adapter authors
+export type { StorageGate, TransactionScope } from './storage/storage-support.js';
+export {
+  checkExpectedVersion,
+  checkStorageName,
+  compareCodePoints,
+  createStorageGate,
+  normalizeAuditInput,
+  normalizePluginConfigInput,
+  prefixUpperBound,
+  resolvePageLimit,
+  toStoredJson,
+  versionConflictError,
+} from './storage/storage-support.js';
 export type { Clock } from './time/clock.js';
 // Time and events
 export { FakeClock, systemClock } from './time/clock.js';

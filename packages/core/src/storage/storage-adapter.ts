@@ -8,16 +8,37 @@
  * Optimistic concurrency (`expectedVersion`) lets several hosts update the same record safely
  * without holding locks across network calls.
  *
+ * Rules every implementation follows (the conformance suite checks them):
+ *
+ * - Values are JSON. A value that cannot round-trip through JSON (a function, a symbol, a
+ *   `bigint`, a cycle, `NaN` or an infinity, `undefined` at the top level or in an array, a `Map`
+ *   or other class instance without `toJSON`) fails with `VALIDATION_FAILED` naming the key, and
+ *   nothing is written. Object properties that are `undefined` are dropped, as `JSON.stringify`
+ *   does; objects with `toJSON` (a `Date`) are stored as what it returns.
+ * - Stores keep and hand out copies: changing an object after writing it, or changing an object
+ *   read from a store, never changes what is stored.
+ * - Namespaces, keys and configuration ids are non-empty, well-formed strings (no lone surrogate)
+ *   of at most 512 UTF-16 code units, and sort by Unicode code point (what SQLite's `BINARY` and
+ *   PostgreSQL's `COLLATE "C"` on UTF-8 give; not JavaScript's default `sort`).
+ * - Failures of the backend are `CeError`s with code `STORAGE_FAILED` and the driver's error as
+ *   `cause`; version mismatches are `CONFLICT`; bad input is `VALIDATION_FAILED`. After
+ *   {@link StorageAdapter.close} every call fails with `STORAGE_FAILED` (not retryable).
+ *
  * @module
  */
 
 /** A value read from a {@link KeyValueStore}, with its version for compare-and-set. */
 export interface VersionedEntry<T = unknown> {
+  /** The key, without its namespace. */
   key: string;
+  /** A copy of the stored value. */
   value: T;
-  /** Starts at 1 and grows by one on every write of the key. */
+  /**
+   * Starts at 1 and grows by one on every write of the key. A deleted key that is written again
+   * starts at 1 again, so hold on to a version only while you know the key exists.
+   */
   version: number;
-  /** Epoch milliseconds of the last write. */
+  /** Epoch milliseconds of the last write, from the adapter's clock. */
   updatedAt: number;
 }
 
@@ -36,13 +57,19 @@ export interface ListOptions {
   prefix?: string;
   /** Cursor from a previous page: only keys strictly after it. */
   after?: string;
-  /** Page size. @default 100, at most 1,000 */
+  /**
+   * Page size: a positive integer; larger values are cut to 1,000, anything else fails with
+   * `VALIDATION_FAILED`.
+   * @default 100
+   */
   limit?: number;
 }
 
 /** One page of results; `nextCursor` is absent on the last page. */
 export interface Page<T> {
+  /** The entries of this page, in key order. */
   items: T[];
+  /** Pass as {@link ListOptions.after} (with the same prefix) to read the next page. */
   nextCursor?: string;
 }
 
@@ -52,11 +79,16 @@ export interface Page<T> {
  * written. Keys within a namespace are listed in ascending code-point order.
  */
 export interface KeyValueStore {
+  /** The entry, or `undefined` when the key does not exist. */
   get<T = unknown>(namespace: string, key: string): Promise<VersionedEntry<T> | undefined>;
   /** Writes the value and returns the new version. */
   set(namespace: string, key: string, value: unknown, options?: WriteOptions): Promise<number>;
-  /** Deletes the key; returns whether it existed. */
+  /**
+   * Deletes the key; returns whether it existed. With `expectedVersion` other than 0, a missing
+   * key is a `CONFLICT`; with 0, deleting a missing key returns `false`.
+   */
   delete(namespace: string, key: string, options?: WriteOptions): Promise<boolean>;
+  /** One page of entries in ascending key order (by code point). */
   list<T = unknown>(namespace: string, options?: ListOptions): Promise<Page<VersionedEntry<T>>>;
 }
 
@@ -72,6 +104,7 @@ export interface PluginConfigRecord {
   name: string;
   /** Modules this configuration takes part in. */
   modules: string[];
+  /** Whether its scheduled work runs. */
   enabled: boolean;
   /**
    * The plugin's settings. Secret fields hold a secret reference (`secret://...`), never the
@@ -82,30 +115,44 @@ export interface PluginConfigRecord {
   intervalMs?: number;
   /** Starts at 1 and grows by one on every update. */
   version: number;
+  /** Epoch milliseconds of the first write; kept by later updates. */
   createdAt: number;
+  /** Epoch milliseconds of the last write, from the adapter's clock. */
   updatedAt: number;
 }
 
 /** Stores plugin configurations. */
 export interface PluginConfigStore {
+  /** The configuration, or `undefined` when there is none with this id. */
   get(id: string): Promise<PluginConfigRecord | undefined>;
   /** All configurations, ordered by id. */
   list(): Promise<PluginConfigRecord[]>;
   /**
    * Inserts or replaces a configuration. With `expectedVersion`, fails with `CONFLICT` unless the
-   * stored version matches (0: must not exist). Returns the record as stored.
+   * stored version matches (0: must not exist). Returns the record as stored. Properties other
+   * than those of {@link PluginConfigRecord} are not stored; `config` must be JSON.
    */
   put(
     record: Omit<PluginConfigRecord, 'version' | 'createdAt' | 'updatedAt'>,
     options?: WriteOptions,
   ): Promise<PluginConfigRecord>;
-  /** Removes it; returns whether it existed. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Removes it; returns whether it existed. With `expectedVersion`, fails with `CONFLICT` unless
+   * the stored version matches (as {@link KeyValueStore.delete}).
+   */
+  delete(id: string, options?: WriteOptions): Promise<boolean>;
 }
 
 /** One entry of the audit log: who changed what, when. */
 export interface AuditEntry {
-  /** Assigned by the store, strictly increasing in append order. */
+  /**
+   * Assigned by the store, strictly increasing in commit order; there may be gaps (a rolled-back
+   * append may use up a number). Readers page with {@link AuditQuery.afterSequence}, so an entry
+   * must never become visible with a sequence lower than one already visible: a PostgreSQL
+   * implementation must not hand out numbers from a plain sequence in concurrent transactions
+   * (they commit out of order); it takes a transaction-scoped lock (`pg_advisory_xact_lock`) before
+   * assigning the next number, or assigns it at commit.
+   */
   sequence: number;
   /** Epoch milliseconds. */
   at: number;
@@ -131,15 +178,22 @@ export interface AuditQuery {
 
 /** An append-only log of configuration changes. */
 export interface AuditLog {
-  append(entry: Omit<AuditEntry, 'sequence'>): Promise<AuditEntry>;
-  /** Entries in ascending sequence order. */
+  /**
+   * Appends an entry and returns it as stored. `at` defaults to the adapter's clock; `details`
+   * must be JSON.
+   */
+  append(entry: Omit<AuditEntry, 'sequence' | 'at'> & { at?: number }): Promise<AuditEntry>;
+  /** Entries in ascending sequence order, at most `limit` of them. */
   list(query?: AuditQuery): Promise<AuditEntry[]>;
 }
 
 /** The stores available inside and outside a transaction. */
 export interface StorageStores {
+  /** Plugin state, checkpoints and small documents. */
   readonly keyValue: KeyValueStore;
+  /** Plugin configurations. */
   readonly pluginConfigs: PluginConfigStore;
+  /** The audit log of configuration changes. */
   readonly audit: AuditLog;
 }
 
@@ -152,14 +206,32 @@ export interface StorageAdapter extends StorageStores {
   readonly kind: string;
   /** Whether data survives a restart of the process. */
   readonly durable: boolean;
-  /** Creates tables, runs migrations. Idempotent. */
+  /**
+   * Creates tables, runs migrations. Idempotent. Call it once at startup; an implementation may
+   * also run it on first use.
+   */
   init(): Promise<void>;
   /**
    * Runs `work` atomically: either every write it made through `tx` is kept, or (when it throws)
-   * none is, and the error is rethrown. Transactions are serializable with respect to each other.
-   * Writes made outside `tx` while it runs wait for it.
+   * none is, and the error is rethrown as is. Resolves with what `work` returns.
+   *
+   * - Transactions are serializable with respect to each other: two transactions that each read a
+   *   counter and write it plus one never lose an increment. The embedded adapters run them one at
+   *   a time. A PostgreSQL adapter shared by several hosts must give the same guarantee, either
+   *   with `SERIALIZABLE` isolation and a transparent retry on serialization failures (then `work`
+   *   may run more than once, so it must not have side effects outside `tx`), or by taking locks
+   *   (`SELECT ... FOR UPDATE`, advisory locks) in its stores; read committed alone is not enough.
+   * - Writes made outside `tx` while it runs wait for it. Reads outside `tx` never see its
+   *   uncommitted writes (they wait, or see the state before it).
+   * - Inside `work`, use only `tx`: calling this adapter's own stores or `transaction` from inside
+   *   `work` fails with `INTERNAL` instead of waiting forever for the running transaction. Using
+   *   `tx` after the transaction has ended fails with `INTERNAL` too.
+   * - Keep `work` short and free of network calls: other writers wait while it runs.
    */
   transaction<T>(work: (tx: StorageStores) => Promise<T>): Promise<T>;
-  /** Flushes and releases resources. Further calls fail. */
+  /**
+   * Waits for running work, then flushes and releases resources. Further calls fail with
+   * `STORAGE_FAILED`; closing again does nothing.
+   */
   close(): Promise<void>;
 }

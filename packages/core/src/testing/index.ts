@@ -20,3 +20,10 @@ export type {
   RecordedRequest,
 } from './mock-server.js';
 export { createMockServer } from './mock-server.js';
+// Storage conformance
+export type {
+  StorageConformanceContext,
+  StorageConformanceFactory,
+  StorageConformanceSubject,
+} from './storage-conformance.js';
+export { runStorageConformance } from './storage-conformance.js';
