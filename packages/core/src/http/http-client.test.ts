@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { CeError } from '../errors/ce-error.js';
 import { HttpError } from '../errors/http-error.js';
 import type { LogFields, Logger } from '../logging/logger.js';
-import { createMockServer, type MockServer } from '../testing/mock-server.js';
+import { createMockServer, type MockServer } from '../../../plugin-kit/src/mock-server.js';
 import { type Clock, FakeClock } from '../time/clock.js';
 import { buildUserAgent, createHttpClient, type HttpClient, type HttpClientOptions } from './http-client.js';
 import { sdkVersion } from './version.js';

@@ -1,25 +1,13 @@
 /**
- * Test utilities for the SDK and for storage and plugin authors: the storage conformance suite
- * and the mock HTTP server. Imports vitest; use it from test files only.
+ * Test utilities for storage authors: the storage conformance suite, plus the fake clock and
+ * memory logger it uses. Imports vitest; use it from test files only. The mock HTTP server for
+ * plugin tests is in `@ce/plugin-kit`.
  *
  * @module @ce/core/testing
  */
 
 export { createMemoryLogger } from '../logging/logger.js';
 export { FakeClock } from '../time/clock.js';
-// Mock HTTP server
-export type {
-  MockFault,
-  MockHandler,
-  MockPaginateOptions,
-  MockRateLimitOptions,
-  MockRequest,
-  MockResponse,
-  MockServer,
-  MockServerOptions,
-  RecordedRequest,
-} from './mock-server.js';
-export { createMockServer } from './mock-server.js';
 // Storage conformance
 export type {
   StorageConformanceContext,
