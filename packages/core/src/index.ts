@@ -47,12 +47,13 @@ export type {
   ChangeOptions,
   PluginConfigInput,
   PluginConfigPatch,
+  PluginConfigurationsDependencies,
   PluginConfigValidation,
   PluginConfigView,
   SecretReference,
 } from './exchange/plugin-configurations.js';
 export { PluginConfigurations, pluginConfigInputSchema } from './exchange/plugin-configurations.js';
-export type { InvokeOptions, PluginRuntime } from './exchange/plugin-runtime.js';
+export type { InvokeOptions, PluginRuntime, PluginRuntimeDependencies } from './exchange/plugin-runtime.js';
 export { DefaultPluginRuntime } from './exchange/plugin-runtime.js';
 // HTTP client
 export type {

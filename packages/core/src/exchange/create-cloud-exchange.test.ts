@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createMockServer, type MockServer } from '../../../plugin-kit/src/mock-server.js';
 import { CeError } from '../errors/ce-error.js';
 import { createMemoryLogger } from '../logging/logger.js';
 import { type AnyPluginDefinition, pluginSpecVersion, secretString } from '../plugin/plugin-definition.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
-import { createMockServer, type MockServer } from '../../../plugin-kit/src/mock-server.js';
 import { FakeClock } from '../time/clock.js';
 import { type CloudExchange, createCloudExchange } from './create-cloud-exchange.js';
 import type { PluginCallFinishedEvent } from './exchange-events.js';

@@ -64,7 +64,8 @@ export interface ChangeOptions {
 /** Validation outcome of a configuration input. */
 export type PluginConfigValidation = { ok: true } | { ok: false; issues: FieldIssue[] };
 
-interface Dependencies {
+/** What {@link PluginConfigurations} is built from. */
+export interface PluginConfigurationsDependencies {
   storage: StorageAdapter;
   registry: PluginRegistry;
   secrets: SecretStore;
@@ -83,7 +84,8 @@ function isSecretReference(value: unknown): value is SecretReference {
  * resolved, written with its audit entry in one transaction, and announced to the modules.
  */
 export class PluginConfigurations {
-  constructor(private readonly deps: Dependencies) {}
+  /** Creates the manager; `createCloudExchange` does this for you. */
+  constructor(private readonly deps: PluginConfigurationsDependencies) {}
 
   /** Every configuration, ordered by id; secret fields are references. */
   list(): Promise<PluginConfigView[]> {

@@ -49,7 +49,8 @@ export interface PluginRuntime {
   ): Promise<Output>;
 }
 
-interface RuntimeDependencies {
+/** What {@link DefaultPluginRuntime} is built from. */
+export interface PluginRuntimeDependencies {
   storage: StorageAdapter;
   registry: PluginRegistry;
   configurations: PluginConfigurations;
@@ -68,7 +69,8 @@ const defaultTimeoutMs = 300_000;
 export class DefaultPluginRuntime implements PluginRuntime {
   private readonly clients = new Map<string, { version: number; client: HttpClient }>();
 
-  constructor(private readonly deps: RuntimeDependencies) {}
+  /** Creates the runtime; `createCloudExchange` does this for you. */
+  constructor(private readonly deps: PluginRuntimeDependencies) {}
 
   async enabledConfigurations(module?: ModuleName): Promise<PluginConfigRecord[]> {
     const all = await this.deps.storage.pluginConfigs.list();
