@@ -125,6 +125,41 @@ export {
 } from './plugin/plugin-definition.js';
 export type { PluginManifest } from './plugin/plugin-registry.js';
 export { PluginRegistry } from './plugin/plugin-registry.js';
+// Rule engine
+export type { CidrBlock, IpAddress } from './rules/cidr.js';
+export { CidrSet, parseCidr, parseIp } from './rules/cidr.js';
+export type { RulePredicate, RuleRunOptions } from './rules/compile-rule.js';
+export { compileRule } from './rules/compile-rule.js';
+export type {
+  AlwaysExplanation,
+  ConditionExplanation,
+  GroupExplanation,
+  NotExplanation,
+  RuleExplanation,
+  RuleExplanationBase,
+} from './rules/explain-rule.js';
+export { explainRule } from './rules/explain-rule.js';
+export type {
+  Rule,
+  RuleAlways,
+  RuleAnd,
+  RuleCondition,
+  RuleNot,
+  RuleOperator,
+  RuleOr,
+  RuleScalar,
+  RuleValue,
+} from './rules/rule-ast.js';
+export { isCondition, ruleLimits, ruleOperators } from './rules/rule-ast.js';
+export type { RuleEngineOptions } from './rules/rule-engine.js';
+export { RuleEngine } from './rules/rule-engine.js';
+export type { RuleIssue, RulePosition } from './rules/rule-error.js';
+export { RuleError } from './rules/rule-error.js';
+export { parseRule } from './rules/rule-parser.js';
+export { printRule } from './rules/rule-printer.js';
+export type { RuleValidation } from './rules/rule-schema.js';
+export { ruleInputSchema, ruleSchema, validateRule } from './rules/rule-schema.js';
+export { isSafeRegex, regexProblem } from './rules/safe-regex.js';
 // Scheduler
 export type { InProcessSchedulerOptions } from './scheduler/in-process-scheduler.js';
 export { createInProcessScheduler } from './scheduler/in-process-scheduler.js';

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../time/clock.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { compileRule, type RulePredicate, toValidRule } from './compile-rule.js';
 import { explainRule, type RuleExplanation } from './explain-rule.js';
 import type { Rule } from './rule-ast.js';
@@ -61,21 +61,30 @@ export class RuleEngine {
 
   /** Compiles a rule (AST or text), reusing a cached predicate when the same rule was compiled. */
   compile(rule: Rule | string): RulePredicate {
-    const known = typeof rule === 'string' ? this.byText.get(rule) : this.byObject.get(rule);
-    if (known) return known;
-    const ast = toValidRule(rule);
-    const key = printRule(ast);
-    let predicate = this.byText.get(key);
-    if (predicate) {
-      this.byText.delete(key);
-    } else {
-      predicate = compileRule(ast, { clock: this.clock });
+    if (typeof rule === 'object') {
+      const known = this.byObject.get(rule);
+      if (known) return known;
+    }
+    // Canonical text hits without parsing; other text is parsed and printed to find its key.
+    let key = typeof rule === 'string' ? rule : undefined;
+    let predicate = key === undefined ? undefined : this.take(key);
+    if (!predicate) {
+      const ast = toValidRule(rule);
+      key = printRule(ast);
+      predicate = this.take(key) ?? compileRule(ast, { clock: this.clock });
     }
     if (this.cacheSize > 0) {
-      this.byText.set(key, predicate);
+      this.byText.set(key as string, predicate);
       if (this.byText.size > this.cacheSize) this.byText.delete(this.byText.keys().next().value as string);
     }
     if (typeof rule === 'object') this.byObject.set(rule, predicate);
+    return predicate;
+  }
+
+  /** Removes and returns a cached predicate, so that setting it again marks it recently used. */
+  private take(key: string): RulePredicate | undefined {
+    const predicate = this.byText.get(key);
+    if (predicate) this.byText.delete(key);
     return predicate;
   }
 

@@ -203,7 +203,8 @@ class RuleParser {
       this.level--;
       return this.node(this.isWord(token, 'and') ? { and: items } : { or: items }, token.offset);
     }
-    if (token.kind === 'word' || token.kind === 'field') return this.condition();
+    const reserved = this.isWord(token, 'and') || this.isWord(token, 'or');
+    if ((token.kind === 'word' && !reserved) || token.kind === 'field') return this.condition();
     throw this.error(token, `expected a condition, not, always or "(", found ${describeToken(token)}`);
   }
 
