@@ -1,0 +1,266 @@
+/**
+ * Composes the reference host: storage, secret key, exchange, plugin configurations from the
+ * file (and the demo), metrics and the HTTP server, with an orderly start and a graceful stop.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import {
+  type AnyPluginDefinition,
+  CeError,
+  type Clock,
+  type CloudExchange,
+  createCloudExchange,
+  createJsonLogger,
+  createMemoryStorage,
+  type Logger,
+  type StorageAdapter,
+} from '@ce/core';
+import { samplePlugin } from '@ce/plugins-sample';
+import { createSqliteStorage } from '@ce/storage-sqlite';
+import { type ApplyResult, applyPluginConfigurations } from './apply-configurations.js';
+import type { HostConfig } from './config.js';
+import { type DemoServices, startDemoServices } from './demo/demo.js';
+import { createHostMetrics } from './metrics.js';
+import { loadOrCreateSecretKey } from './secret-key.js';
+import { createRequestHandler } from './server.js';
+
+/** Options of {@link startReferenceHost}. */
+export interface ReferenceHostOptions {
+  /** The resolved configuration: from `loadHostConfig`, `resolveHostConfig` or `demoHostConfig`. */
+  config: HostConfig;
+  /**
+   * Where log lines go.
+   * @default JSON lines on standard error at `config.logLevel`
+   */
+  logger?: Logger;
+  /**
+   * Plugins the host can run.
+   * @default [samplePlugin]
+   */
+  plugins?: ReadonlyArray<AnyPluginDefinition>;
+  /** Storage to use instead of the one `config.storage` describes (tests). */
+  storage?: StorageAdapter;
+  /** Time source of the exchange. @default the system clock */
+  clock?: Clock;
+  /**
+   * How often each enabled configuration's connection check runs; `0` turns the checks off.
+   * @default 300000 (5 minutes)
+   */
+  checkIntervalMs?: number;
+  /**
+   * Largest accepted request body.
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+}
+
+/** A running reference host. */
+export interface ReferenceHost {
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:8080`; a wildcard address shows as loopback. */
+  readonly url: string;
+  /** The exchange it runs. */
+  readonly exchange: CloudExchange;
+  /** The configuration it was started with. */
+  readonly config: HostConfig;
+  /** What applying the configured plugin configurations did. */
+  readonly applied: ApplyResult;
+  /** The demo's sample API, when `config.demo` is on. */
+  readonly demo?: { readonly sampleApiUrl: string; readonly configurationId: string };
+  /**
+   * Stops gracefully: the server stops accepting connections and finishes the requests in flight,
+   * the exchange drains its work, the demo's servers close. Calling it again returns the same promise.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+function displayUrl(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? 'is in use'
+          : error.code === 'EACCES'
+            ? 'needs privileges'
+            : `failed (${error.code})`;
+      reject(
+        new CeError(
+          'CONFIG_INVALID',
+          `listening on ${host}:${port} ${reason}; set another port (PORT or "port")`,
+          { cause: error },
+        ),
+      );
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    // Requests in flight get `timeoutMs` to finish; then their connections are cut.
+    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+async function createStorage(config: HostConfig): Promise<StorageAdapter> {
+  if (config.storage.kind === 'memory') return createMemoryStorage();
+  await mkdir(dirname(config.storage.path), { recursive: true, mode: 0o700 });
+  return createSqliteStorage({ path: config.storage.path });
+}
+
+/**
+ * Starts the reference host: opens storage, starts the exchange, applies the configured plugin
+ * configurations (and the demo's), then serves health, metrics and the REST API.
+ *
+ * @throws ConfigError for invalid plugin configurations (`plugins[1].config.baseUrl`); CeError
+ *   `CONFIG_INVALID` when the port is taken. Whatever had started is stopped again.
+ *
+ * @example
+ * ```ts
+ * const host = await startReferenceHost({ config: resolveHostConfig({ port: 0, storage: { kind: 'memory' } }) });
+ * console.log(`listening on ${host.url}`);
+ * await host.stop();
+ * ```
+ */
+export async function startReferenceHost(options: ReferenceHostOptions): Promise<ReferenceHost> {
+  const { config } = options;
+  const logger =
+    options.logger ??
+    createJsonLogger({ level: config.logLevel, bindings: { service: 'ce-reference-host' } });
+  const cleanup: Array<() => Promise<void>> = [];
+  const runCleanup = async (): Promise<void> => {
+    for (const step of cleanup.reverse())
+      await step().catch((error: unknown) => logger.error('cleanup failed', { error }));
+  };
+
+  try {
+    let demo: DemoServices | undefined;
+    if (config.demo) {
+      demo = await startDemoServices();
+      cleanup.push(() => demo?.close() ?? Promise.resolve());
+    }
+    const storage = options.storage ?? (await createStorage(config));
+    cleanup.push(() => storage.close());
+    const secretKey =
+      config.secretKey ??
+      (storage.durable
+        ? await loadOrCreateSecretKey(config.dataDir, logger)
+        : // Nothing outlives a store that is not durable, so neither need its key.
+          randomBytes(32).toString('base64url'));
+    const exchange = await createCloudExchange({
+      storage,
+      logger,
+      secretKey,
+      plugins: options.plugins ?? [samplePlugin],
+      http: config.http,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
+    });
+    cleanup.pop();
+    await exchange.start().catch(async (error: unknown) => {
+      await exchange.stop().catch(() => undefined);
+      throw error;
+    });
+    cleanup.push(() => exchange.stop());
+
+    const applied = await applyPluginConfigurations(exchange, config.plugins, {
+      ...(config.source ? { source: config.source } : {}),
+    });
+    if (demo) {
+      const demoResult = await applyPluginConfigurations(exchange, [demo.configuration], {
+        actor: 'demo',
+        pathPrefix: 'demo',
+      });
+      applied.added.push(...demoResult.added);
+      applied.updated.push(...demoResult.updated);
+      applied.unchanged.push(...demoResult.unchanged);
+    }
+    logger.info('plugin configurations applied', { ...applied });
+
+    const metrics = createHostMetrics(exchange);
+    cleanup.push(async () => metrics.dispose());
+    let stopping = false;
+    const server = createServer(
+      createRequestHandler({
+        exchange,
+        logger: logger.child({ component: 'http' }),
+        metrics,
+        tokens: config.api.tokens,
+        isStopping: () => stopping,
+        ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      }),
+    );
+    await listen(server, config.port, config.host);
+    const url = displayUrl(server, config.host);
+    logger.info('reference host listening', {
+      url,
+      storage: config.storage.kind,
+      ...(config.storage.kind === 'sqlite' ? { database: config.storage.path } : {}),
+      authentication: config.api.tokens.length > 0 ? 'bearer' : 'none',
+      ...(config.source ? { configFile: config.source } : {}),
+    });
+    if (
+      config.api.tokens.length === 0 &&
+      config.host !== '127.0.0.1' &&
+      config.host !== '::1' &&
+      config.host !== 'localhost'
+    ) {
+      logger.warn(
+        'the REST API is reachable from other machines without authentication; configure api.tokens',
+        { host: config.host },
+      );
+    }
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      exchange,
+      config,
+      applied,
+      ...(demo ? { demo: { sampleApiUrl: demo.sampleApiUrl, configurationId: demo.configuration.id } } : {}),
+      stop(stopOptions = {}) {
+        stopped ??= (async () => {
+          const timeoutMs = stopOptions.timeoutMs ?? 10_000;
+          stopping = true;
+          logger.info('reference host stopping');
+          await closeServer(server, timeoutMs);
+          await exchange.stop({ timeoutMs });
+          metrics.dispose();
+          await demo?.close();
+          logger.info('reference host stopped');
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await runCleanup();
+    throw error;
+  }
+}
