@@ -1,3 +1,18 @@
 /**
+ * Embedded SQLite storage for Cloud Exchange: the core stores on better-sqlite3 (WAL, versioned
+ * migrations, serialized transactions), with the connection and a migration mechanism for module
+ * packages that keep their own tables in the same file.
+ *
  * @module @ce/storage-sqlite
  */
+
+export { sqliteErrorCode, toSqliteStorageError } from './sqlite-errors.js';
+export type {
+  AppliedSqliteMigration,
+  MigrateSqliteOptions,
+  SqliteMigration,
+  SqliteMigrationSet,
+} from './sqlite-migrations.js';
+export { coreSqliteMigrations, listAppliedSqliteMigrations, migrateSqlite } from './sqlite-migrations.js';
+export type { SqliteStorage, SqliteStorageOptions } from './sqlite-storage.js';
+export { createSqliteStorage } from './sqlite-storage.js';
