@@ -234,6 +234,52 @@ export {
   toStoredJson,
   versionConflictError,
 } from './storage/storage-support.js';
+export type {
+  DestinationState,
+  DestinationStatus,
+  IndicatorKey,
+  IndicatorReport,
+  IndicatorReportInput,
+  IndicatorSeverity,
+  IndicatorType,
+  MergedIndicator,
+  SightingSummary,
+  SourceRecord,
+  StoredIndicator,
+  Suppression,
+  Tlp,
+  VerdictDecision,
+} from './threat/indicator-model.js';
+export {
+  indicatorKeyString,
+  indicatorReportSchema,
+  indicatorSeverities,
+  indicatorSeveritySchema,
+  indicatorTypeSchema,
+  indicatorTypes,
+  tlpLevels,
+  tlpRank,
+  tlpSchema,
+} from './threat/indicator-model.js';
+export type {
+  DailyCount,
+  DestinationStateQuery,
+  IndicatorPageRequest,
+  IndicatorQuery,
+  IndicatorSeriesField,
+  IocStore,
+} from './threat/ioc-store.js';
+export type {
+  ChosenAction,
+  DestinationAction,
+  DestinationLimits,
+  IndicatorBatch,
+  SharedIndicator,
+  SourceCheckpoint,
+  ThreatDestinationCapability,
+  ThreatExchangeCapabilities,
+  ThreatSourceCapability,
+} from './threat/threat-capabilities.js';
 export type { Clock } from './time/clock.js';
 // Time and events
 export { FakeClock, systemClock } from './time/clock.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FieldIssue } from '../errors/validation-error.js';
 import type { HttpClientOptions } from '../http/http-client.js';
 import type { ModuleName } from '../schemas/common.js';
+import type { ThreatExchangeCapabilities } from '../threat/threat-capabilities.js';
 import type { PluginContext } from './plugin-context.js';
 
 /**
@@ -16,22 +17,22 @@ export type PluginCheckResult =
   | { ok: false; message: string; retryable?: boolean };
 
 /**
- * Per-module capability methods. Module packages add their members by declaration merging, e.g.
- * `@ce/cte` adds `cte?: ThreatExchangeCapabilities<Config>`, so a plugin definition is checked
- * against every module the host has installed.
+ * Per-module capability methods. The capability types live in core, so that plugins depend on
+ * core and the kit only; a module package that needs more adds members by declaration merging.
  *
  * @example
  * ```ts
  * declare module '@ce/core' {
  *   interface PluginModuleCapabilities<Config> {
- *     cte?: ThreatExchangeCapabilities<Config>;
+ *     acme?: AcmeModuleCapabilities<Config>;
  *   }
  * }
  * ```
  */
-// biome-ignore lint/correctness/noUnusedVariables: Config is used by the module packages' declaration merging.
-// biome-ignore lint/suspicious/noEmptyInterface: module packages add members by declaration merging.
-export interface PluginModuleCapabilities<Config> {}
+export interface PluginModuleCapabilities<Config> {
+  /** Threat exchange: pull indicators, push and retract them. */
+  cte?: ThreatExchangeCapabilities<Config>;
+}
 
 /** Capability flags a plugin declares so that hosts and user interfaces know what it can do. */
 export interface PluginCapabilityFlags {
