@@ -203,17 +203,16 @@ export function checkExpectedVersion(
   if (expected !== (actual ?? 0)) throw versionConflictError(subject, expected, actual);
 }
 
-/** What `PluginConfigStore.put` takes. */
-type PluginConfigInput = Omit<PluginConfigRecord, 'version' | 'createdAt' | 'updatedAt'>;
-
 /**
  * Validates the input of `PluginConfigStore.put` and returns a copy holding only the record's
  * own fields (`config` deep-copied through JSON). Throws a {@link ValidationError} listing every
  * problem.
  */
-export function normalizePluginConfigInput(input: PluginConfigInput): PluginConfigInput {
+export function normalizePluginConfigInput(
+  input: Omit<PluginConfigRecord, 'version' | 'createdAt' | 'updatedAt'>,
+): Omit<PluginConfigRecord, 'version' | 'createdAt' | 'updatedAt'> {
   const issues: FieldIssue[] = [];
-  const record = (typeof input === 'object' && input !== null ? input : {}) as Partial<PluginConfigInput>;
+  const record = (typeof input === 'object' && input !== null ? input : {}) as Partial<PluginConfigRecord>;
   try {
     checkStorageName(record.id, 'id');
   } catch (error) {
@@ -255,16 +254,16 @@ export function normalizePluginConfigInput(input: PluginConfigInput): PluginConf
   };
 }
 
-/** What `AuditLog.append` takes. */
-type AuditInput = Omit<AuditEntry, 'sequence' | 'at'> & { at?: number };
-
 /**
  * Validates the input of `AuditLog.append` and returns the entry to store, without its
  * sequence: `at` defaults to `now`, `details` is deep-copied through JSON and left out when absent.
  */
-export function normalizeAuditInput(input: AuditInput, now: number): Omit<AuditEntry, 'sequence'> {
+export function normalizeAuditInput(
+  input: Omit<AuditEntry, 'sequence' | 'at'> & { at?: number },
+  now: number,
+): Omit<AuditEntry, 'sequence'> {
   const issues: FieldIssue[] = [];
-  const entry = (typeof input === 'object' && input !== null ? input : {}) as Partial<AuditInput>;
+  const entry = (typeof input === 'object' && input !== null ? input : {}) as Partial<AuditEntry>;
   for (const field of ['actor', 'action', 'target'] as const) {
     if (typeof entry[field] !== 'string' || entry[field] === '') {
       issues.push({ path: field, reason: 'must be a non-empty string' });
