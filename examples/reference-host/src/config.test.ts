@@ -197,6 +197,14 @@ describe('parseConfigText', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('never quotes the offending token, which may be a secret', () => {
+    const error = configError(() => parseConfigText('port: 1\nhunter2secret\n', 'yaml'));
+    expect(error.issues).toEqual([{ path: '', reason: expect.stringMatching(/^line 2, column 1: /) }]);
+    expect(JSON.stringify(error.toJSON())).not.toContain('hunter2secret');
+    const stray = configError(() => parseConfigText('port: 1\n}\n', 'yaml'));
+    expect(stray.issues[0]?.reason).toBe('line 2, column 1: Unexpected flow-map-end token in YAML stream');
+  });
+
   it('reports a duplicate YAML key at its position', () => {
     const error = configError(() => parseConfigText('port: 1\nhost: a\nport: 2\n', 'yaml'));
     expect(error.issues[0]?.reason).toMatch(/^line 3, column 1: /);

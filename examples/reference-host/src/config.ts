@@ -412,14 +412,15 @@ export function parseConfigText(text: string, format: ConfigFormat, source = 'co
   }
   // prettyErrors would append an excerpt of the file, which may hold a secret.
   const document = parseDocument(body, { prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    const issues = document.errors.map((error) => {
-      const { line, column } = lineColumnAt(body, error.pos[0]);
-      return { path: '', reason: `line ${line}, column ${column}: ${error.message.split('\n')[0]}` };
+  const first = document.errors[0];
+  if (first) {
+    // Only the first error: the ones after it are mostly its echoes. The parser's message may
+    // quote the offending token, which may be a secret, so the quote is cut.
+    const { line, column } = lineColumnAt(body, first.pos[0]);
+    const message = (first.message.split('\n')[0] ?? '').replace(/:\s*".*"\s*$/, '');
+    throw new ConfigError(subject, [{ path: '', reason: `line ${line}, column ${column}: ${message}` }], {
+      details: { line, column },
     });
-    const position = first ? lineColumnAt(body, first.pos[0]) : undefined;
-    throw new ConfigError(subject, issues, { ...(position ? { details: position } : {}) });
   }
   try {
     return document.toJS({ maxAliasCount: 100 });

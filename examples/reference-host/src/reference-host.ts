@@ -129,10 +129,19 @@ function closeServer(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
-async function createStorage(config: HostConfig): Promise<StorageAdapter> {
-  if (config.storage.kind === 'memory') return createMemoryStorage();
+async function createStorage(
+  config: HostConfig,
+  logger: Logger,
+  clock: Clock | undefined,
+): Promise<StorageAdapter> {
+  if (config.storage.kind === 'memory') return createMemoryStorage(clock ? { clock } : {});
+  // The directory holds the database and the secret key: only the host's user may enter it.
   await mkdir(dirname(config.storage.path), { recursive: true, mode: 0o700 });
-  return createSqliteStorage({ path: config.storage.path });
+  return createSqliteStorage({
+    path: config.storage.path,
+    logger: logger.child({ component: 'storage' }),
+    ...(clock ? { clock } : {}),
+  });
 }
 
 /**
@@ -166,7 +175,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       demo = await startDemoServices();
       cleanup.push(() => demo?.close() ?? Promise.resolve());
     }
-    const storage = options.storage ?? (await createStorage(config));
+    const storage = options.storage ?? (await createStorage(config, logger, options.clock));
     cleanup.push(() => storage.close());
     const secretKey =
       config.secretKey ??
