@@ -1,11 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${ENV} references.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CeError, ConfigError } from '@ce/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CeError, ConfigError, createMemoryLogger, createMemoryStorage } from '@ce/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadHostConfig, parseConfigText, resolveHostConfig, substituteEnvironment } from './config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { startReferenceHost } from './reference-host.js';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -312,5 +314,50 @@ describe('loadHostConfig', () => {
     await writeFile(join(dir, 'host.yaml'), 'http:\n  ca: [missing.pem]\n');
     const error = await configErrorAsync(() => loadHostConfig(join(dir, 'host.yaml'), { env: {} }));
     expect(error.issues).toEqual([{ path: 'http.ca[0]', reason: expect.stringContaining('ENOENT') }]);
+  });
+});
+
+describe('config.example.yaml', () => {
+  it('loads, and a host starts with it', async () => {
+    const file = fileURLToPath(new URL('../config.example.yaml', import.meta.url));
+    const env = { CE_API_TOKEN_OPS: 'ops-token-0123456789', SAMPLE_API_TOKEN: 'sample-token-0123456789' };
+    const config = await loadHostConfig(file, { env });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      storage: { kind: 'sqlite', path: join(dirname(file), '.data', 'ce.db') },
+      http: {},
+      api: { tokens: [{ name: 'ops', token: 'ops-token-0123456789' }] },
+      plugins: [{ id: 'sample-prod', pluginId: 'sample', interval: 300_000 }],
+    });
+    vi.stubEnv('SAMPLE_API_TOKEN', env.SAMPLE_API_TOKEN);
+    const host = await startReferenceHost({
+      config: { ...config, port: 0 },
+      storage: createMemoryStorage(),
+      logger: createMemoryLogger(),
+      checkIntervalMs: 0,
+    });
+    try {
+      expect(host.applied.added).toEqual(['sample-prod']);
+      const response = await fetch(`${host.url}/api/v1/configurations/sample-prod`, {
+        headers: { authorization: 'Bearer ops-token-0123456789' },
+      });
+      expect(await response.json()).toMatchObject({
+        config: { apiToken: { secretRef: 'env:SAMPLE_API_TOKEN' } },
+      });
+    } finally {
+      await host.stop();
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('treats a section whose settings are all commented out as absent', () => {
+    expect(
+      resolveHostConfig(parseConfigText('http:\napi:\n  tokens:\nplugins:\n', 'yaml'), { env: {} }),
+    ).toMatchObject({
+      http: {},
+      api: { tokens: [] },
+      plugins: [],
+    });
   });
 });

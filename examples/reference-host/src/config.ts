@@ -258,6 +258,21 @@ function fieldIssues(error: z.ZodError, prefix: PropertyKey[] = []): FieldIssue[
   return issues;
 }
 
+/**
+ * A YAML key whose settings are all commented out (`http:`) reads as `null`; the host's own
+ * sections treat that as absent. Plugin settings keep their nulls: a plugin may mean them.
+ */
+function withoutEmptySections(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === null) continue;
+    if (['http', 'api', 'storage'].includes(key) && typeof value === 'object' && !Array.isArray(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).filter(([, child]) => child !== null));
+    } else out[key] = value;
+  }
+  return out;
+}
+
 function readCertificate(entry: string, baseDir: string, path: PropertyKey[], issues: FieldIssue[]): string {
   if (entry.includes('-----BEGIN')) return entry;
   const file = resolve(baseDir, entry);
@@ -295,7 +310,11 @@ export function resolveHostConfig(input: unknown, options: ResolveHostConfigOpti
   }
 
   const issues: FieldIssue[] = [];
-  const substituted = substituteEnvironment(input, env, issues);
+  const substituted = substituteEnvironment(
+    withoutEmptySections(input as Record<string, unknown>),
+    env,
+    issues,
+  );
   const parsed = hostConfigFileSchema.safeParse(substituted);
   if (!parsed.success) issues.push(...fieldIssues(parsed.error));
   if (!parsed.success || issues.length > 0) throw new ConfigError(subject, issues);
