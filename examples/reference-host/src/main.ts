@@ -27,6 +27,8 @@ const usage = `Usage: ce-host [--config <file>] [--demo]
 
 Environment: PORT overrides the port, CE_SECRET_KEY the secret key.`;
 
+const duplicateSignalWindowMs = 500;
+
 // `dist/main.js` and `src/main.ts` both sit one level below the package, so the demo's data
 // lands in the package directory whether started by `npm start` (cwd = the workspace) or not.
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -89,13 +91,16 @@ async function main(): Promise<void> {
   const host = await startReferenceHost({ config, logger });
   if (host.demo) logDemoHints(logger, host);
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+    if (firstSignalAt !== undefined) {
+      // Ctrl-C reaches the host from the terminal and again from each `npm run` above it, within
+      // milliseconds; only a signal sent later is a person insisting.
+      if (Date.now() - firstSignalAt < duplicateSignalWindowMs) return;
       logger.warn('second signal: exiting without waiting', { signal });
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
+    firstSignalAt = Date.now();
     logger.info('signal received: stopping gracefully (send it again to exit at once)', { signal });
     host.stop().then(
       () => process.exit(0),

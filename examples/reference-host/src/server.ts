@@ -52,9 +52,7 @@ export type ApiErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PRECONDITION_FAILED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 /** The body of every error response. */
 export interface ApiErrorBody {
