@@ -109,6 +109,17 @@ describe('REST API', () => {
     expect(patched.json).toMatchObject({ version: 2, config: { baseUrl: sample.url, requestsPerSecond: 5 } });
     expect(patched.json.config.apiToken).toEqual(created.json.config.apiToken);
 
+    for (const kept of ['[REDACTED]', null, created.json.config.apiToken]) {
+      const same = await call(host, 'PATCH', '/api/v1/configurations/intel', { config: { apiToken: kept } });
+      expect(same.status).toBe(200);
+      expect(same.json.config.apiToken).toEqual(created.json.config.apiToken);
+    }
+    const afterKeeps = await call(host, 'GET', '/api/v1/configurations/intel');
+    expect(afterKeeps.headers.get('etag')).toBe('"5"');
+    await call(host, 'POST', '/api/v1/configurations/intel/check').then((answer) =>
+      expect(answer.json.ok).toBe(true),
+    );
+
     const stale = await call(
       host,
       'PATCH',
@@ -151,6 +162,9 @@ describe('REST API', () => {
     expect(audit.status).toBe(200);
     expect(audit.json.items.map((entry: { action: string }) => entry.action)).toEqual([
       'plugin-config-added',
+      'plugin-config-updated',
+      'plugin-config-updated',
+      'plugin-config-updated',
       'plugin-config-updated',
       'plugin-config-disabled',
       'plugin-config-updated',
