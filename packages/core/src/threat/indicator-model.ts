@@ -127,6 +127,8 @@ export interface SourceRecord {
   hits: number;
   /** The source's own expiry, if it gave one. */
   expiresAt?: number;
+  /** When the exchange last received a report of it from this source (the exchange's clock). */
+  reportedAt?: number;
   /** Set when a full-list source stopped reporting it. */
   withdrawnAt?: number;
 }

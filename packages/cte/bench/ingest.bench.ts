@@ -1,0 +1,130 @@
+/**
+ * Threat exchange benchmarks (issue targets in brackets):
+ * - ingest 1,000,000 mixed indicators into the memory store [>= 150,000/s] and SQLite
+ *   [>= 50,000/s], with a bare better-sqlite3 insert of the same rows as the floor;
+ * - the incremental delta for one destination over 1,000,000 indicators [< 2 s];
+ * - peak memory with 1,000,000 indicators in the memory store [< 600 MB].
+ *
+ * Run: `npm run bench -w @ce/cte` (or `node --expose-gc node_modules/.bin/tsx --conditions=@ce/source packages/cte/bench/ingest.bench.ts`).
+ * `CE_BENCH_COUNT` changes the count; `CE_BENCH_ONLY=memory|sqlite` runs one store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCloudExchange, createMemoryStorage, type StorageAdapter } from '@ce/core';
+import { createSqliteStorage } from '@ce/storage-sqlite';
+import Database from 'better-sqlite3';
+import { recordingDestination } from '../src/engine/test-plugins.js';
+import type { ThreatExchange } from '../src/engine/threat-exchange.js';
+import { threatExchange } from '../src/engine/threat-exchange-module.js';
+import { generateIndicators } from './generate-indicators.js';
+
+const count = Number(process.env.CE_BENCH_COUNT ?? 1_000_000);
+const only = process.env.CE_BENCH_ONLY;
+const batchSize = 10_000;
+const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1_000);
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
+sampler.unref();
+
+async function ingestInto(label: string, storage: StorageAdapter) {
+  const destination = recordingDestination('sink', 'incremental', { maxBatchCount: 10_000 });
+  destination.pushes = { push() {} } as unknown as typeof destination.pushes;
+  const exchange = await createCloudExchange({
+    storage,
+    plugins: [destination.plugin],
+    modules: [threatExchange({ batchSize })],
+    checkIntervalMs: 0,
+  });
+  await exchange.start();
+  const cte = exchange.modules.cte as ThreatExchange;
+  const reports = generateIndicators(count);
+  global.gc?.();
+  peakRss = process.memoryUsage.rss();
+  const started = performance.now();
+  for (let start = 0; start < count; start += batchSize)
+    await cte.ingest('bench-feed', reports.slice(start, start + batchSize));
+  const ingestMs = performance.now() - started;
+  const stored = await cte.count();
+  global.gc?.();
+  const heap = process.memoryUsage();
+  console.log(
+    `${label}: ingested ${count.toLocaleString()} (stored ${stored.toLocaleString()}) in ${(ingestMs / 1000).toFixed(2)} s = ${rate(count, ingestMs).toLocaleString()}/s; heap ${mb(heap.heapUsed)} MB, rss ${mb(heap.rss)} MB, peak rss ${mb(peakRss)} MB`,
+  );
+
+  await exchange.configurations.add({ id: 'sink', pluginId: 'sink', config: {} });
+  await cte.putSharingRule({ id: 'all', destination: { configId: 'sink', action: 'block' }, interval: '1d' });
+  // The delta itself: read the change feed and the destination's states, check each indicator.
+  const store = storage.iocs;
+  const deltaStarted = performance.now();
+  let sequence = 0;
+  let candidates = 0;
+  for (;;) {
+    const page = await store.changesSince(sequence, 10_000);
+    if (page.length === 0) break;
+    await store.getDestinationStates('sink/all', page);
+    candidates += page.length;
+    sequence = page[page.length - 1]?.sequence ?? sequence;
+  }
+  const deltaMs = performance.now() - deltaStarted;
+  console.log(
+    `${label}: incremental delta over ${candidates.toLocaleString()} indicators (change feed + destination states) in ${(deltaMs / 1000).toFixed(2)} s`,
+  );
+  const shareStarted = performance.now();
+  const run = await cte.share('all');
+  const shareMs = performance.now() - shareStarted;
+  console.log(
+    `${label}: first full sharing run (delta, eligibility, ${run.shared.toLocaleString()} pushed and their states written) in ${(shareMs / 1000).toFixed(2)} s`,
+  );
+  await exchange.stop();
+  return { ingestMs, deltaMs, shareMs };
+}
+
+function sqliteFloor(path: string): number {
+  const reports = generateIndicators(count);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    'CREATE TABLE floor (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, sequence INTEGER NOT NULL, data TEXT NOT NULL, UNIQUE (type, value))',
+  );
+  const insert = db.prepare('INSERT INTO floor (type, value, sequence, data) VALUES (?, ?, ?, ?)');
+  const started = performance.now();
+  const insertAll = db.transaction(() => {
+    reports.forEach((report, index) =>
+      insert.run(report.type, report.value, index + 1, JSON.stringify(report)),
+    );
+  });
+  insertAll();
+  const ms = performance.now() - started;
+  db.close();
+  return ms;
+}
+
+console.log(
+  `node ${process.version}, ${count.toLocaleString()} indicators, batches of ${batchSize.toLocaleString()}`,
+);
+if (only !== 'sqlite') {
+  const memory = await ingestInto('memory', createMemoryStorage());
+  console.log(
+    `memory: ${rate(count, memory.ingestMs).toLocaleString()}/s against a target of 150,000/s (ratio ${(rate(count, memory.ingestMs) / 150_000).toFixed(2)})`,
+  );
+}
+if (only !== 'memory') {
+  const directory = mkdtempSync(join(tmpdir(), 'ce-bench-'));
+  try {
+    const floorMs = sqliteFloor(join(directory, 'floor.db'));
+    console.log(
+      `sqlite floor: bare better-sqlite3 prepared insert of the same ${count.toLocaleString()} rows in one transaction: ${(floorMs / 1000).toFixed(2)} s = ${rate(count, floorMs).toLocaleString()}/s`,
+    );
+    const sqlite = await ingestInto('sqlite', createSqliteStorage({ path: join(directory, 'ce.db') }));
+    console.log(
+      `sqlite: ${rate(count, sqlite.ingestMs).toLocaleString()}/s = ${(floorMs / sqlite.ingestMs).toFixed(2)} of the floor's speed (target 50,000/s)`,
+    );
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}

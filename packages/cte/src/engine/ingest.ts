@@ -1,0 +1,193 @@
+import {
+  type IndicatorKey,
+  type IndicatorReport,
+  type IndicatorType,
+  type IocStore,
+  indicatorReportSchema,
+  type SourceRecord,
+  type StoredIndicator,
+  type Suppression,
+} from '@ce/core';
+import type { DecayModel } from '../aging/decay.js';
+import { normalizeIndicator } from '../normalize/normalize-indicator.js';
+import { computeState } from './indicator-state.js';
+import { emptyIngestReport, type IngestReport, recordRejection } from './ingest-report.js';
+import { reconcile, type SourcePolicyLookup } from './reconcile.js';
+import type { IndicatorPolicy } from './source-policy.js';
+import { applyReport } from './source-record.js';
+
+/** Matches normalized values against warninglists. */
+export interface SuppressionCheck {
+  match(type: IndicatorType, value: string): Suppression | undefined;
+}
+
+/** What the ingest pipeline works with. */
+export interface IngestContext {
+  store: IocStore;
+  now: number;
+  policy: IndicatorPolicy;
+  sourcePolicies: SourcePolicyLookup;
+  decay: DecayModel | undefined;
+  warninglists: SuppressionCheck;
+}
+
+/** The indicators an ingest wrote, split by what happened to them. */
+export interface IngestChanges {
+  added: StoredIndicator[];
+  updated: StoredIndicator[];
+}
+
+/**
+ * Ingests one batch from one source: validates and normalizes each report, checks warninglists,
+ * folds it into the stored indicator, reconciles the merged view, and writes the batch in one
+ * transaction. Bad reports are rejected with a reason and the rest goes through.
+ */
+export async function ingestBatch(
+  context: IngestContext,
+  sourceId: string,
+  reports: ReadonlyArray<unknown>,
+): Promise<{ report: IngestReport; changes: IngestChanges }> {
+  const report = emptyIngestReport(sourceId);
+  report.received = reports.length;
+  const byKey = new Map<string, { key: IndicatorKey; report: IndicatorReport }>();
+  for (const raw of reports) {
+    const parsed = indicatorReportSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const value = typeof raw === 'object' && raw !== null ? (raw as { value?: unknown }).value : raw;
+      recordRejection(
+        report,
+        value,
+        'invalid-report',
+        `${issue?.path.join('.') || 'report'}: ${issue?.message ?? 'invalid'}`,
+      );
+      continue;
+    }
+    const normalized = normalizeIndicator(parsed.data.value, parsed.data.type);
+    if (!normalized.ok) {
+      recordRejection(report, parsed.data.value, normalized.code, normalized.reason);
+      continue;
+    }
+    const mapKey = `${normalized.type}:${normalized.value}`;
+    if (byKey.has(mapKey)) report.duplicates++;
+    byKey.set(mapKey, { key: { type: normalized.type, value: normalized.value }, report: parsed.data });
+  }
+  const entries = [...byKey.values()];
+  const existing = entries.length > 0 ? await context.store.getMany(entries.map((entry) => entry.key)) : [];
+  const writes: Array<Omit<StoredIndicator, 'sequence'>> = [];
+  const kinds: Array<'added' | 'updated' | 'unchanged'> = [];
+  for (let index = 0; index < entries.length; index++) {
+    const { key, report: incoming } = entries[index] as { key: IndicatorKey; report: IndicatorReport };
+    const previous = existing[index];
+    const next = foldReport(context, key, previous, sourceId, incoming);
+    if (next.suppressedBy) {
+      report.suppressed.count++;
+      report.suppressed.byList[next.suppressedBy.listId] =
+        (report.suppressed.byList[next.suppressedBy.listId] ?? 0) + 1;
+    }
+    const kind = previous === undefined ? 'added' : contentChanged(previous, next) ? 'updated' : 'unchanged';
+    report[kind === 'added' ? 'new' : kind]++;
+    writes.push(next);
+    kinds.push(kind);
+  }
+  const stored = writes.length > 0 ? await context.store.putMany(writes) : [];
+  const changes: IngestChanges = { added: [], updated: [] };
+  stored.forEach((indicator, index) => {
+    const kind = kinds[index];
+    if (kind === 'added') changes.added.push(indicator);
+    else if (kind === 'updated') changes.updated.push(indicator);
+  });
+  return { report, changes };
+}
+
+/** Builds the next version of an indicator after a source reported it. */
+export function foldReport(
+  context: Pick<IngestContext, 'now' | 'policy' | 'sourcePolicies' | 'decay' | 'warninglists'>,
+  key: IndicatorKey,
+  previous: StoredIndicator | undefined,
+  sourceId: string,
+  incoming: IndicatorReport,
+): Omit<StoredIndicator, 'sequence'> {
+  const policy = context.sourcePolicies(sourceId);
+  const sources: SourceRecord[] = previous ? [...previous.sources] : [];
+  const at = sources.findIndex((record) => record.sourceId === sourceId);
+  const record = applyReport(at >= 0 ? sources[at] : undefined, incoming, sourceId, policy, context.now);
+  if (at >= 0) sources[at] = record;
+  else {
+    sources.push(record);
+    sources.sort((a, b) => (a.sourceId < b.sourceId ? -1 : a.sourceId > b.sourceId ? 1 : 0));
+  }
+  return rebuild(context, key, previous, sources);
+}
+
+/** Recomputes the merged view, state and suppression of an indicator from its source records. */
+export function rebuild(
+  context: Pick<IngestContext, 'now' | 'policy' | 'sourcePolicies' | 'decay' | 'warninglists'>,
+  key: IndicatorKey,
+  previous:
+    | Pick<StoredIndicator, 'active' | 'inactiveReason' | 'inactiveSince' | 'sightings' | 'createdAt'>
+    | undefined,
+  sources: SourceRecord[],
+): Omit<StoredIndicator, 'sequence'> {
+  const merged = reconcile(sources, context.policy, context.sourcePolicies);
+  const state = computeState(
+    {
+      type: key.type,
+      sources,
+      merged,
+      active: previous?.active ?? true,
+      ...(previous?.inactiveReason === 'manual' ? { inactiveReason: 'manual' as const } : {}),
+      ...(previous?.inactiveSince !== undefined ? { inactiveSince: previous.inactiveSince } : {}),
+    },
+    context.policy,
+    context.sourcePolicies,
+    context.decay,
+    context.now,
+  );
+  const next: Omit<StoredIndicator, 'sequence'> = {
+    type: key.type,
+    value: key.value,
+    sources,
+    merged,
+    ...state,
+    sightings: previous?.sightings ?? { total: 0, systems: [] },
+    createdAt: previous?.createdAt ?? context.now,
+    updatedAt: context.now,
+  };
+  const suppression = context.warninglists.match(key.type, key.value);
+  if (suppression) next.suppressedBy = suppression;
+  return next;
+}
+
+/**
+ * Whether an indicator changed in a way that matters beyond bookkeeping: last seen, hit counts,
+ * expiry and update time move on every re-report and do not count.
+ */
+export function contentChanged(previous: StoredIndicator, next: Omit<StoredIndicator, 'sequence'>): boolean {
+  if (previous.active !== next.active || previous.inactiveReason !== next.inactiveReason) return true;
+  if (previous.suppressedBy?.listId !== next.suppressedBy?.listId) return true;
+  if (previous.sources.length !== next.sources.length) return true;
+  const a = previous.merged;
+  const b = next.merged;
+  if (
+    a.severity !== b.severity ||
+    a.reputation !== b.reputation ||
+    a.confidence !== b.confidence ||
+    a.safe !== b.safe ||
+    a.test !== b.test ||
+    a.tlp !== b.tlp ||
+    a.comments !== b.comments ||
+    a.externalUrl !== b.externalUrl ||
+    a.tags.length !== b.tags.length ||
+    a.verdict?.sourceId !== b.verdict?.sourceId
+  ) {
+    return true;
+  }
+  for (let i = 0; i < a.tags.length; i++) if (a.tags[i] !== b.tags[i]) return true;
+  for (let i = 0; i < previous.sources.length; i++) {
+    const before = previous.sources[i] as SourceRecord;
+    const after = next.sources[i] as SourceRecord;
+    if (before.sourceId !== after.sourceId || before.withdrawnAt !== after.withdrawnAt) return true;
+  }
+  return false;
+}

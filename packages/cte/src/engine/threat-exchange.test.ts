@@ -1,0 +1,470 @@
+import { type CloudExchange, createCloudExchange, createMemoryStorage, FakeClock } from '@ce/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type RecordingDestination,
+  recordingDestination,
+  type ScriptedSource,
+  scriptedSource,
+} from './test-plugins.js';
+import type { ThreatExchange } from './threat-exchange.js';
+import { threatExchange } from './threat-exchange-module.js';
+
+const day = 86_400_000;
+
+describe('ThreatExchange', () => {
+  let clock: FakeClock;
+  let exchange: CloudExchange;
+  let cte: ThreatExchange;
+  let feed: ScriptedSource;
+  let list: ScriptedSource;
+  let edr: RecordingDestination;
+  let gateway: RecordingDestination;
+  const events: Array<[string, unknown]> = [];
+
+  beforeEach(async () => {
+    clock = new FakeClock(Date.parse('2026-06-01T00:00:00Z'));
+    feed = scriptedSource('feed', 'incremental');
+    list = scriptedSource('list', 'full');
+    edr = recordingDestination('edr', 'incremental', { maxBatchCount: 3 });
+    gateway = recordingDestination('gateway', 'replace', { maxBatchCount: 1_000_000, maxTotal: 3 }, [
+      'url',
+      'domain',
+    ]);
+    exchange = await createCloudExchange({
+      storage: createMemoryStorage({ clock }),
+      clock,
+      plugins: [feed.plugin, list.plugin, edr.plugin, gateway.plugin],
+      modules: [threatExchange({ agingIntervalMs: 3_600_000 })],
+      checkIntervalMs: 0,
+    });
+    for (const name of [
+      'indicator-added',
+      'indicator-updated',
+      'indicator-expired',
+      'indicator-shared',
+      'indicator-retracted',
+      'indicator-sighted',
+    ]) {
+      exchange.events.on(name, (payload) => events.push([name, payload]));
+    }
+    await exchange.start();
+    for (const id of ['feed', 'list', 'edr', 'gateway']) {
+      await exchange.configurations.add({ id, pluginId: id, config: {}, interval: '1d' });
+    }
+    cte = exchange.modules.cte as ThreatExchange;
+  });
+
+  afterEach(async () => {
+    await exchange.stop({ timeoutMs: 100 });
+    events.length = 0;
+  });
+
+  describe('ingest', () => {
+    it('normalizes, rejects with reasons, de-duplicates and reports', async () => {
+      const report = await cte.ingest('manual', [
+        { value: 'hxxp://Evil[.]Example:80/Path#frag', severity: 'high' },
+        { value: 'http://evil.example/Path', tags: ['phish'] },
+        { value: '203.0.113.7', type: 'ipv4' },
+        { value: '010.1.1.1' },
+        { value: 'not a thing at all' },
+        { value: 'D41D8CD98F00B204E9800998ECF8427E' },
+        { nope: true },
+        { value: 'x'.repeat(20_000) },
+      ]);
+      expect(report).toMatchObject({ received: 8, new: 3, updated: 0, unchanged: 0, duplicates: 1 });
+      expect(report.rejected.count).toBe(4);
+      expect(report.rejected.byCode).toMatchObject({ 'ambiguous-ipv4': 1, 'invalid-report': 2 });
+      expect(report.rejected.samples.map((sample) => sample.code)).toContain('ambiguous-ipv4');
+      expect(report.suppressed.count).toBe(2);
+
+      const details = await cte.get('http://evil.example/Path');
+      expect(details?.indicator).toMatchObject({
+        type: 'url',
+        value: 'http://evil.example/Path',
+        active: true,
+      });
+      expect(details?.indicator.merged).toMatchObject({ severity: 'unknown', tags: ['phish'] });
+      const suppressed = await cte.get('203.0.113.7');
+      expect(suppressed?.indicator.suppressedBy?.listName).toMatch(/documentation/i);
+    });
+
+    it('is idempotent on re-ingest apart from last seen and hits', async () => {
+      await cte.ingest('feed-a', [{ value: 'bad.example', type: 'domain', severity: 'high' }]);
+      const first = (await cte.get('bad.example'))?.indicator;
+      await clock.advance(60_000);
+      const again = await cte.ingest('feed-a', [{ value: 'bad.example', type: 'domain', severity: 'high' }]);
+      expect(again).toMatchObject({ new: 0, updated: 0, unchanged: 1 });
+      const second = (await cte.get('bad.example'))?.indicator;
+      expect(second?.sources[0]?.hits).toBe(2);
+      expect(second?.merged.lastSeen).toBe((first?.merged.lastSeen ?? 0) + 60_000);
+      expect({ ...second?.merged, lastSeen: 0 }).toEqual({ ...first?.merged, lastSeen: 0 });
+      const changed = await cte.ingest('feed-a', [
+        { value: 'bad.example', type: 'domain', severity: 'critical' },
+      ]);
+      expect(changed.updated).toBe(1);
+    });
+
+    it('accepts text, one value per line', async () => {
+      const report = await cte.ingest(
+        'paste',
+        '# a comment\n\nevil.example\n198.51.100.4\nhxxps://x[.]example/a\n',
+      );
+      expect(report).toMatchObject({ received: 3, new: 3 });
+      expect((await cte.search({ types: ['domain'] })).items.map((i) => i.value)).toEqual(['evil.example']);
+    });
+
+    it('lets the most trusted source decide a safe versus malicious dispute', async () => {
+      await cte.setSourcePolicy('edr-verdicts', { rank: 1 });
+      await cte.setSourcePolicy('osint', { rank: 50 });
+      await cte.ingest('osint', [{ value: 'disputed.example', type: 'domain', severity: 'high' }]);
+      await cte.ingest('edr-verdicts', [{ value: 'disputed.example', type: 'domain', safe: true }]);
+      const indicator = (await cte.get('disputed.example'))?.indicator;
+      expect(indicator).toMatchObject({ active: false, inactiveReason: 'safe' });
+      expect(indicator?.merged.verdict).toMatchObject({
+        sourceId: 'edr-verdicts',
+        verdict: 'safe',
+        overruled: ['osint'],
+      });
+    });
+  });
+
+  describe('sharing', () => {
+    const addRule = (fields: Record<string, unknown> = {}) =>
+      cte.putSharingRule({
+        id: 'to-edr',
+        destination: { configId: 'edr', action: 'block' },
+        interval: '1h',
+        ...fields,
+      });
+
+    it('back-fills a new rule in batches, then sends only what changed', async () => {
+      await cte.ingest(
+        'feed',
+        ['a.example', 'b.example', 'c.example', 'd.example'].map((value) => ({
+          value,
+          type: 'domain' as const,
+        })),
+      );
+      await addRule();
+      const first = await cte.share('to-edr');
+      expect(first).toMatchObject({ shared: 4, failed: 0, retracted: 0 });
+      expect(edr.pushes.map((batch) => batch.length)).toEqual([3, 1]);
+      expect((await cte.get('a.example'))?.destinations).toEqual([
+        expect.objectContaining({ destinationId: 'edr/to-edr', status: 'shared', ruleId: 'to-edr' }),
+      ]);
+      expect(events.filter(([name]) => name === 'indicator-shared')).toHaveLength(2);
+
+      await cte.ingest('feed', [
+        { value: 'a.example', type: 'domain' },
+        { value: 'b.example', type: 'domain', severity: 'high' },
+      ]);
+      const second = await cte.share('to-edr');
+      expect(second.shared).toBe(1);
+      expect(edr.pushes.at(-1)?.map((i) => i.value)).toEqual(['b.example']);
+      expect(await cte.share('to-edr')).toMatchObject({ considered: 0, shared: 0 });
+    });
+
+    it('records per-indicator failures, retries them later and survives a failing batch', async () => {
+      await cte.ingest('feed', [
+        { value: 'ok.example', type: 'domain' },
+        { value: 'refused.example', type: 'domain' },
+      ]);
+      edr.refuse.add('refused.example');
+      await addRule();
+      expect(await cte.share('to-edr')).toMatchObject({ shared: 1, failed: 1 });
+      const failed = (await cte.get('refused.example'))?.destinations[0];
+      expect(failed).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: { code: 'VALIDATION_FAILED', message: 'refused by destination' },
+      });
+
+      edr.refuse.clear();
+      expect((await cte.share('to-edr')).shared).toBe(0);
+      await clock.advance(61_000);
+      expect((await cte.share('to-edr')).shared).toBe(1);
+
+      await cte.ingest('feed', [{ value: 'later.example', type: 'domain' }]);
+      edr.failCalls = 1;
+      expect(await cte.share('to-edr')).toMatchObject({ shared: 0, failed: 1 });
+      await clock.advance(61_000);
+      expect(await cte.share('to-edr')).toMatchObject({ shared: 1 });
+    });
+
+    it('never shares suppressed, test, TLP:RED or echoed indicators, and applies filters and exceptions', async () => {
+      await cte.ingest('feed', [
+        { value: 'high.example', type: 'domain', severity: 'high' },
+        { value: 'low.example', type: 'domain', severity: 'low' },
+        { value: 'red.example', type: 'domain', severity: 'critical', tlp: 'TLP:RED' },
+        { value: 'test.example', type: 'domain', severity: 'critical', test: true },
+        { value: 'allowed.example', type: 'domain', severity: 'critical', tags: ['allowlisted'] },
+        { value: '10.0.0.1', type: 'ipv4', severity: 'critical' },
+      ]);
+      await cte.ingest('edr', [{ value: 'from-edr.example', type: 'domain', severity: 'critical' }]);
+      await addRule({ filter: 'severity >= "high"', exceptions: ['tags contains "allowlisted"'] });
+      await cte.share('to-edr');
+      expect([...edr.held.keys()]).toEqual(['domain:high.example']);
+
+      const why = await cte.explain('red.example', { ruleId: 'to-edr' });
+      expect(why).toEqual([expect.objectContaining({ eligible: false, step: 'tlp' })]);
+      expect((await cte.explain('from-edr.example'))[0]).toMatchObject({ step: 'echo' });
+      expect((await cte.explain('10.0.0.1'))[0]).toMatchObject({ step: 'suppressed' });
+      expect((await cte.explain('allowed.example'))[0]).toMatchObject({ step: 'exception' });
+      expect((await cte.explain('low.example'))[0]).toMatchObject({
+        step: 'filter',
+        filter: expect.anything(),
+      });
+      expect((await cte.explain('high.example'))[0]).toMatchObject({
+        eligible: true,
+        state: expect.objectContaining({ status: 'shared' }),
+      });
+
+      const preview = await cte.previewSharing({
+        id: 'p',
+        destination: { configId: 'edr', action: 'block' },
+        filter: 'severity >= "high"',
+      });
+      expect(preview).toMatchObject({
+        total: 2,
+        wouldShare: { domain: 2 },
+        excluded: { tlp: 1, test: 1, echo: 1, filter: 1 },
+      });
+    });
+
+    it('retracts what expired or was marked safe, and purges after retention', async () => {
+      await cte.ingest('feed', [
+        { value: 'old.example', type: 'domain' },
+        { value: 'soon-safe.example', type: 'domain' },
+      ]);
+      await addRule();
+      await cte.share('to-edr');
+      expect(edr.held.size).toBe(2);
+
+      await cte.ingest('feed', [{ value: 'soon-safe.example', type: 'domain', safe: true }]);
+      await clock.advance(91 * day);
+      const aging = await cte.runAging();
+      expect(aging.expired).toBe(1);
+      expect(events.some(([name]) => name === 'indicator-expired')).toBe(true);
+      const run = await cte.share('to-edr');
+      expect(run.retracted).toBe(2);
+      expect(edr.held.size).toBe(0);
+      expect((await cte.get('old.example'))?.destinations[0]).toMatchObject({ status: 'retracted' });
+
+      await clock.advance(31 * day);
+      expect(await cte.runAging()).toMatchObject({ purged: 2, retained: 0 });
+      expect(await cte.get('old.example')).toBeUndefined();
+    });
+
+    it('keeps an expired indicator past retention while a retraction is owed', async () => {
+      await cte.ingest('feed', [{ value: 'owed.example', type: 'domain' }]);
+      await addRule();
+      await cte.share('to-edr');
+      await clock.advance(200 * day);
+      expect(await cte.runAging()).toMatchObject({ expired: 1, purged: 0, retained: 1 });
+    });
+
+    it('replaces the whole list of a replace destination, caps it, and retracts by omission', async () => {
+      await cte.ingest('feed', [
+        { value: 'http://one.example/', severity: 'low' },
+        { value: 'two.example', type: 'domain', severity: 'critical' },
+        { value: 'three.example', type: 'domain', severity: 'high' },
+        { value: 'four.example', type: 'domain', severity: 'medium' },
+        { value: '198.51.100.9', type: 'ipv4' },
+      ]);
+      await cte.putSharingRule({
+        id: 'to-gw',
+        destination: { configId: 'gateway', action: 'block' },
+        interval: '1h',
+      });
+      const run = await cte.share('to-gw');
+      expect(run).toMatchObject({ mode: 'full', shared: 3, overCapacity: 1 });
+      expect(gateway.pushes).toHaveLength(1);
+      expect([...gateway.held.keys()].sort()).toEqual([
+        'domain:four.example',
+        'domain:three.example',
+        'domain:two.example',
+      ]);
+      expect((await cte.get('http://one.example/'))?.destinations[0]).toMatchObject({
+        status: 'failed',
+        lastError: { code: 'CONFLICT' },
+      });
+
+      expect((await cte.share('to-gw')).shared).toBe(0);
+      expect(gateway.pushes).toHaveLength(1);
+
+      await cte.setActive('two.example', false);
+      const after = await cte.share('to-gw');
+      expect(gateway.pushes).toHaveLength(2);
+      expect(after.retracted).toBe(1);
+      expect([...gateway.held.keys()].sort()).toEqual([
+        'domain:four.example',
+        'domain:three.example',
+        'url:http://one.example/',
+      ]);
+    });
+
+    it('validates rules and their action parameters, naming the field', async () => {
+      await expect(
+        cte.putSharingRule({ id: 'x', destination: { configId: 'edr', action: 'nuke' } }),
+      ).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        issues: [{ path: 'destination.action', reason: '"edr" offers no action "nuke"' }],
+      });
+      await expect(
+        cte.putSharingRule({ id: 'x', destination: { configId: 'feed', action: 'block' } }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(
+        cte.putSharingRule({
+          id: 'x',
+          destination: { configId: 'edr', action: 'block', parameters: { list: 5 } },
+        }),
+      ).rejects.toMatchObject({
+        issues: [{ path: 'destination.parameters.list', reason: expect.any(String) }],
+      });
+      await expect(
+        cte.putSharingRule({
+          id: 'x',
+          filter: 'severity >=',
+          destination: { configId: 'edr', action: 'block' },
+        }),
+      ).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        issues: [expect.objectContaining({ path: 'filter' })],
+      });
+      await expect(
+        cte.putSharingRule({ id: 'x', list: 'missing', destination: { configId: 'edr', action: 'block' } }),
+      ).rejects.toMatchObject({
+        issues: [{ path: 'list', reason: 'no list named "missing"' }],
+      });
+    });
+
+    it('deleting a rule retracts what it shared', async () => {
+      await cte.ingest('feed', [{ value: 'gone.example', type: 'domain' }]);
+      await addRule();
+      await cte.share('to-edr');
+      await cte.deleteSharingRule('to-edr');
+      expect(edr.held.size).toBe(0);
+      expect(await cte.listSharingRules()).toEqual([]);
+      expect((await cte.get('gone.example'))?.destinations).toEqual([]);
+    });
+  });
+
+  describe('pulls', () => {
+    it('stores checkpoints per batch and resumes after a crash mid-pull', async () => {
+      feed.nextPull = [
+        { indicators: [{ value: 'one.example' }], checkpoint: 'c1' },
+        { indicators: [{ value: 'two.example' }], checkpoint: 'c2' },
+        { indicators: [{ value: 'three.example' }], checkpoint: 'c3' },
+      ];
+      feed.failAfter = 2;
+      await expect(cte.pull('feed')).rejects.toMatchObject({ code: 'PLUGIN_FAILED' });
+      expect(await cte.count()).toBe(2);
+      feed.failAfter = undefined;
+      feed.nextPull = [{ indicators: [{ value: 'three.example' }], checkpoint: 'c3' }];
+      const report = await cte.pull('feed');
+      expect(feed.startedFrom).toEqual([undefined, 'c2']);
+      expect(report).toMatchObject({ batches: 1, new: 1, checkpoint: 'c3' });
+    });
+
+    it('withdraws entries that vanish from a full-list source and retracts them', async () => {
+      list.nextPull = [{ indicators: [{ value: 'keep.example' }, { value: 'drop.example' }] }];
+      await cte.pull('list');
+      await addRuleFor('list');
+      await cte.share('from-list');
+      expect(edr.held.size).toBe(2);
+      await clock.advance(60_000);
+      list.nextPull = [{ indicators: [{ value: 'keep.example' }] }];
+      const report = await cte.pull('list');
+      expect(report.withdrawn).toBe(1);
+      expect((await cte.get('drop.example'))?.indicator).toMatchObject({
+        active: false,
+        inactiveReason: 'withdrawn',
+      });
+      expect((await cte.share('from-list')).retracted).toBe(1);
+      expect([...edr.held.keys()]).toEqual(['domain:keep.example']);
+    });
+
+    const addRuleFor = (source: string) =>
+      cte.putSharingRule({
+        id: `from-${source}`,
+        sources: [source],
+        destination: { configId: 'edr', action: 'block' },
+      });
+  });
+
+  describe('lists, sightings and search', () => {
+    it('exports saved lists as text, CSV and JSON', async () => {
+      await cte.ingest('feed', [
+        { value: 'http://phish.example/login', tags: ['phishing'], severity: 'high' },
+        { value: 'http://other.example/', tags: ['malware'] },
+        { value: 'http://=cmd.example/', tags: ['phishing'] },
+      ]);
+      await cte.putList({ name: 'Phishing_URLs', rule: 'type = "url" and tags contains "phishing"' });
+      expect(await cte.exportList('Phishing_URLs', 'text')).toBe(
+        'http://=cmd.example/\nhttp://phish.example/login\n',
+      );
+      const csv = await cte.exportList('Phishing_URLs', 'csv');
+      expect(csv.split('\r\n')[0]).toBe(
+        'type,value,severity,reputation,confidence,tags,sources,first_seen,last_seen,expires_at',
+      );
+      expect(csv).toContain('url,http://phish.example/login,high,5,,phishing,feed,');
+      const json = JSON.parse(await cte.exportList('Phishing_URLs', 'json'));
+      expect(json.map((row: { value: string }) => row.value)).toEqual([
+        'http://=cmd.example/',
+        'http://phish.example/login',
+      ]);
+      await cte.putSharingRule({
+        id: 'phish',
+        list: 'Phishing_URLs',
+        destination: { configId: 'edr', action: 'block' },
+      });
+      await cte.share('phish');
+      expect([...edr.held.keys()].sort()).toEqual([
+        'url:http://=cmd.example/',
+        'url:http://phish.example/login',
+      ]);
+      await expect(cte.deleteList('Phishing_URLs')).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+
+    it('records sightings per system and finds sighted indicators', async () => {
+      await cte.ingest('feed', [
+        { value: 'seen.example', type: 'domain' },
+        { value: 'unseen.example', type: 'domain' },
+      ]);
+      await cte.reportSighting({ value: 'seen.example', system: 'proxy-1', count: 3 });
+      await clock.advance(1_000);
+      const indicator = await cte.reportSighting({ value: 'SEEN.example', type: 'domain', system: 'edr' });
+      expect(indicator?.sightings).toEqual({
+        total: 4,
+        systems: [
+          { system: 'edr', count: 1, firstSeen: clock.now(), lastSeen: clock.now() },
+          { system: 'proxy-1', count: 3, firstSeen: clock.now() - 1_000, lastSeen: clock.now() - 1_000 },
+        ],
+      });
+      expect(await cte.reportSighting({ value: 'never.example', system: 'x' })).toBeUndefined();
+      expect((await cte.search({ sighted: true })).items.map((i) => i.value)).toEqual(['seen.example']);
+      expect(events.filter(([name]) => name === 'indicator-sighted')).toHaveLength(2);
+      await expect(
+        cte.reportSighting({ value: 'seen.example', system: 'x', count: 0 }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    });
+
+    it('suppresses by user allowlists and MISP-style warninglists, re-checking stored indicators', async () => {
+      await cte.ingest('feed', [
+        { value: 'corp.example', type: 'domain' },
+        { value: 'www.corp.example', type: 'hostname' },
+      ]);
+      await cte.putAllowlist({
+        id: 'corp',
+        name: 'Our domains',
+        entries: [{ type: 'domain', value: 'corp.example' }],
+      });
+      expect((await cte.get('www.corp.example', 'hostname'))?.indicator.suppressedBy).toMatchObject({
+        listId: 'corp',
+        listName: 'Our domains',
+      });
+      await cte.removeWarninglist('corp');
+      expect((await cte.get('www.corp.example', 'hostname'))?.indicator.suppressedBy).toBeUndefined();
+    });
+  });
+});
