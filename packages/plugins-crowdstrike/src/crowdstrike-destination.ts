@@ -342,13 +342,13 @@ async function updateTargets(
   return gone;
 }
 
-/** `POST /iocs/entities/indicators/v1`; returns the targets Falcon reported as duplicates. */
+/** `POST /iocs/entities/indicators/v1`; returns how many were created and the duplicates. */
 async function createTargets(
   context: PluginContext<CrowdStrikeConfig>,
   targets: ReadonlyArray<Target>,
   outcomes: Outcomes,
-): Promise<Target[]> {
-  if (targets.length === 0) return [];
+): Promise<{ created: number; duplicates: Target[] }> {
+  if (targets.length === 0) return { created: 0, duplicates: [] };
   const { push } = context.config;
   const response = await falconRequest(context, {
     method: 'POST',
@@ -370,11 +370,13 @@ async function createTargets(
   }
   const capReached = errors.some((error) => isCapMessage(error.message));
   const duplicates: Target[] = [];
+  let createdCount = 0;
   for (const target of targets) {
     const id = created.get(targetKey(target.type, target.value));
     if (id) {
       await rememberId(context, target, id);
       outcomes.ok(target);
+      createdCount += 1;
       continue;
     }
     const error = itemErrorFor(target, resources, errors);
@@ -387,10 +389,14 @@ async function createTargets(
     } else if (error)
       outcomes.fail(target, failure('HTTP_ERROR', `Falcon refused the indicator: ${error.message}`));
     else if (response.status >= 300) {
-      outcomes.fail(target, failure('HTTP_ERROR', `Falcon refused the batch: ${describeErrors(errors)}`));
+      // Not this indicator's fault: another one failed the request, so a later attempt may pass.
+      outcomes.fail(
+        target,
+        failure('HTTP_ERROR', `Falcon refused the batch: ${describeErrors(errors)}`, true),
+      );
     } else outcomes.fail(target, failure('HTTP_ERROR', 'Falcon did not confirm the indicator', true));
   }
-  return duplicates;
+  return { created: createdCount, duplicates };
 }
 
 async function pushChunk(
@@ -426,8 +432,8 @@ async function pushChunk(
     }
     creates = creates.slice(0, room);
   }
-  const duplicates = await createTargets(context, creates, outcomes);
-  if (budget.remaining !== undefined) budget.remaining -= creates.length - duplicates.length;
+  const { created, duplicates } = await createTargets(context, creates, outcomes);
+  if (budget.remaining !== undefined) budget.remaining -= created;
   if (duplicates.length === 0) return;
   const ids = await lookupIds(context, duplicates);
   const existing: Array<Target & { id: string }> = [];

@@ -254,7 +254,7 @@ export async function startCrowdStrikeMockServer(
       return error(400, 'limit must be an integer between 1 and 2000');
     }
     const sortText = request.query.sort ?? '';
-    const sortMatch = /^([a-z_.]+)(?:[|.](asc|desc))?$/i.exec(sortText);
+    const sortMatch = /^([a-z_.]+?)(?:[|.](asc|desc))?$/i.exec(sortText);
     if (sortText && !sortMatch) return error(400, `Invalid sort: ${sortText}`);
     const queryKey = `${request.query.filter ?? ''}|${sortText}|${pageLimit}`;
     let offset = 0;
@@ -276,7 +276,8 @@ export async function startCrowdStrikeMockServer(
       matched.sort((a, b) => {
         const left = String((a as Record<string, unknown>)[field] ?? '');
         const right = String((b as Record<string, unknown>)[field] ?? '');
-        const order = Date.parse(left) - Date.parse(right) || left.localeCompare(right);
+        const dated = /_on$|^expiration$/.test(field);
+        const order = (dated ? Date.parse(left) - Date.parse(right) : 0) || left.localeCompare(right);
         return order * direction || String(a.id).localeCompare(String(b.id));
       });
     }

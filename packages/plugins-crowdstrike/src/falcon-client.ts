@@ -204,11 +204,6 @@ export async function getAccessToken(
   return (await pending).token;
 }
 
-/** Forgets the cached token of a configuration (tests; a credentials change). */
-export function forgetAccessToken(http: HttpClient): void {
-  tokenSlots.delete(http);
-}
-
 function firstErrorMessage(text: string): string {
   try {
     const body = JSON.parse(text) as { errors?: Array<{ message?: unknown }> | null };

@@ -126,9 +126,12 @@ function compareScalars(actual: unknown, expected: string): number | undefined {
     return Number.isFinite(number) ? actual - number : undefined;
   }
   if (typeof actual !== 'string') return undefined;
-  const left = Date.parse(actual);
-  const right = Date.parse(expected);
-  if (Number.isFinite(left) && Number.isFinite(right)) return left - right;
+  const isoDate = /^\d{4}-\d{2}-\d{2}/;
+  if (isoDate.test(actual) && isoDate.test(expected)) {
+    const left = Date.parse(actual);
+    const right = Date.parse(expected);
+    if (Number.isFinite(left) && Number.isFinite(right)) return left - right;
+  }
   return actual.localeCompare(expected);
 }
 
