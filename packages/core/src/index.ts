@@ -234,6 +234,13 @@ export {
   toStoredJson,
   versionConflictError,
 } from './storage/storage-support.js';
+// Indicator stores (IocStore implementations and helpers for their authors)
+export type {
+  IndicatorCodec,
+  IndicatorCodecOptions,
+  IndicatorStringDictionary,
+} from './threat/indicator-codec.js';
+export { createIndicatorCodec, createIndicatorStringDictionary } from './threat/indicator-codec.js';
 export type {
   DestinationState,
   DestinationStatus,
@@ -269,6 +276,27 @@ export type {
   IndicatorSeriesField,
   IocStore,
 } from './threat/ioc-store.js';
+export {
+  checkDestinationId,
+  checkDestinationStateQuery,
+  checkIndicatorKey,
+  checkIndicatorKeys,
+  checkIndicatorQuery,
+  checkIndicatorRecords,
+  compareIndicatorKeys,
+  dailyCountRange,
+  decodeIndicatorCursor,
+  encodeIndicatorCursor,
+  indicatorTypesInOrder,
+  maxDailyCountDays,
+  maxIocPageLimit,
+  normalizeDestinationStates,
+  resolveIocLimit,
+  utcDayMs,
+  utcDayString,
+} from './threat/ioc-store-support.js';
+export type { MemoryIocStoreOptions } from './threat/memory-ioc-store.js';
+export { createMemoryIocStore } from './threat/memory-ioc-store.js';
 export type {
   ChosenAction,
   DestinationAction,

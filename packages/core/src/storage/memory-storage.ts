@@ -1,3 +1,4 @@
+import { createMemoryIocStore } from '../threat/memory-ioc-store.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import type {
   AuditEntry,
@@ -232,6 +233,8 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
     },
   };
 
+  const iocs = createMemoryIocStore({ gate });
+
   const outside: StorageStores = {
     keyValue: {
       get: (namespace, key) => gate.run(() => kv.get(namespace, key)),
@@ -281,6 +284,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
     kind: 'memory',
     durable: false,
     ...outside,
+    iocs,
     init: () => gate.run(() => undefined),
     transaction: (work) =>
       gate.transaction(async (scope) => {

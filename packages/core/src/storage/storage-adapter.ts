@@ -27,6 +27,8 @@
  * @module
  */
 
+import type { IocStore } from '../threat/ioc-store.js';
+
 /** A value read from a {@link KeyValueStore}, with its version for compare-and-set. */
 export interface VersionedEntry<T = unknown> {
   /** The key, without its namespace. */
@@ -206,6 +208,14 @@ export interface StorageAdapter extends StorageStores {
   readonly kind: string;
   /** Whether data survives a restart of the process. */
   readonly durable: boolean;
+  /**
+   * The threat exchange's indicators, destination states and change feed. Its batch writes are
+   * atomic on their own; it is not one of the `tx` stores of {@link StorageAdapter.transaction}, so
+   * do not count on its writes rolling back with a transaction (the SQLite adapter joins a running
+   * transaction when called from inside one, the memory adapter does not undo them). After
+   * {@link StorageAdapter.close} its calls fail with `STORAGE_FAILED` like every other store's.
+   */
+  readonly iocs: IocStore;
   /**
    * Creates tables, runs migrations. Idempotent. Call it once at startup; an implementation may
    * also run it on first use.

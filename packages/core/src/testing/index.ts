@@ -8,6 +8,13 @@
 
 export { createMemoryLogger } from '../logging/logger.js';
 export { FakeClock } from '../time/clock.js';
+// IocStore conformance
+export type {
+  IocStoreConformanceContext,
+  IocStoreConformanceFactory,
+  IocStoreConformanceSubject,
+} from './ioc-store-conformance.js';
+export { runIocStoreConformance } from './ioc-store-conformance.js';
 // Storage conformance
 export type {
   StorageConformanceContext,

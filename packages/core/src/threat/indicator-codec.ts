@@ -1,0 +1,693 @@
+/**
+ * A compact binary form of {@link StoredIndicator}s for stores that hold millions of them: a
+ * record takes about a fifth of its JSON size, and encodes and decodes several times faster than
+ * `JSON.stringify`/`JSON.parse` (numbers are written as varints, not decimal text, and the known
+ * fields of the model are positional). Anything the codec does not know (a property added to the
+ * model later, a plugin's extra field) is kept in a generic form, so a record round-trips as
+ * JSON would.
+ *
+ * Format (version 1), every value tagged: `undefined` (absent), `null`, booleans, unsigned and
+ * negative integers as base-128 varints, other numbers as float64, strings as a well-known id, a
+ * dictionary id or inline Latin-1 / UTF-16 text, arrays and objects. Never change a tag or a
+ * well-known string id: stored bytes depend on them.
+ *
+ * @module
+ */
+
+import { Buffer } from 'node:buffer';
+import { formatPath, ValidationError } from '../errors/validation-error.js';
+import {
+  type IndicatorType,
+  indicatorSeverities,
+  indicatorTypes,
+  type MergedIndicator,
+  type SourceRecord,
+  type StoredIndicator,
+  tlpLevels,
+} from './indicator-model.js';
+
+const formatVersion = 1;
+
+const tagAbsent = 0;
+const tagNull = 1;
+const tagFalse = 2;
+const tagTrue = 3;
+const tagUint = 4;
+const tagNegativeInt = 5;
+const tagFloat = 6;
+const tagWellKnown = 7;
+const tagDictionary = 8;
+const tagLatin1 = 9;
+const tagUtf16 = 10;
+const tagArray = 11;
+const tagObject = 12;
+const tagEnd = 13;
+
+const sourceFields = [
+  'sourceId',
+  'firstSeen',
+  'lastSeen',
+  'severity',
+  'reputation',
+  'confidence',
+  'tags',
+  'comments',
+  'externalUrl',
+  'safe',
+  'test',
+  'tlp',
+  'hits',
+  'expiresAt',
+  'withdrawnAt',
+] as const;
+
+const mergedFields = [
+  'severity',
+  'reputation',
+  'confidence',
+  'tags',
+  'comments',
+  'externalUrl',
+  'safe',
+  'test',
+  'tlp',
+  'firstSeen',
+  'lastSeen',
+  'verdict',
+] as const;
+
+/** Top-level fields after `type`, `value` and `sequence`, which a store keeps itself. */
+const recordFields = [
+  'sources',
+  'merged',
+  'active',
+  'inactiveReason',
+  'inactiveSince',
+  'expiresAt',
+  'decayScore',
+  'suppressedBy',
+  'sightings',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+/** Strings with a fixed one-byte id. Append only: ids are stored. */
+const wellKnownStrings: readonly string[] = [
+  ...indicatorSeverities,
+  ...tlpLevels,
+  'expired',
+  'withdrawn',
+  'safe',
+  'decayed',
+  'manual',
+  'malicious',
+  ...indicatorTypes,
+  ...new Set([...sourceFields, ...mergedFields, ...recordFields]),
+  'total',
+  'systems',
+  'system',
+  'count',
+  'listId',
+  'listName',
+  'entry',
+  'verdict',
+  'overruled',
+  'reason',
+  'type',
+  'value',
+  'sequence',
+];
+const wellKnownIds = new Map(wellKnownStrings.map((text, id) => [text, id]));
+const sourceFieldSet = new Set<string>(sourceFields);
+const mergedFieldSet = new Set<string>(mergedFields);
+const recordFieldSet = new Set<string>([...recordFields, 'type', 'value', 'sequence']);
+
+/**
+ * Interns strings that repeat across records (source ids, tags) so a record stores a small id
+ * instead of the text. Only an in-process store should use one: ids are not stored anywhere else.
+ */
+export interface IndicatorStringDictionary {
+  /** The id of `text`, adding it when there is room; `undefined` to store the text inline. */
+  idOf(text: string): number | undefined;
+  /** The text of an id handed out by {@link IndicatorStringDictionary.idOf}. */
+  textOf(id: number): string;
+}
+
+/**
+ * Creates an {@link IndicatorStringDictionary} holding at most `maxEntries` strings of at most
+ * `maxLength` code units; longer or later strings are stored inline.
+ *
+ * @example
+ * ```ts
+ * const codec = createIndicatorCodec({ dictionary: createIndicatorStringDictionary() });
+ * ```
+ */
+export function createIndicatorStringDictionary(
+  maxEntries = 65_536,
+  maxLength = 64,
+): IndicatorStringDictionary {
+  const ids = new Map<string, number>();
+  const texts: string[] = [];
+  return {
+    idOf(text) {
+      const known = ids.get(text);
+      if (known !== undefined || text.length > maxLength || texts.length >= maxEntries) return known;
+      ids.set(text, texts.length);
+      texts.push(text);
+      return texts.length - 1;
+    },
+    textOf(id) {
+      const text = texts[id];
+      if (text === undefined) throw new Error(`unknown dictionary id ${id}`);
+      return text;
+    },
+  };
+}
+
+/** A value the codec cannot store, with the path to it (built while the error unwinds). */
+class CodecIssue extends Error {
+  readonly path: PropertyKey[] = [];
+}
+
+/** Options of {@link createIndicatorCodec}. */
+export interface IndicatorCodecOptions {
+  /**
+   * Interns repeated strings; only for stores whose bytes never leave the process.
+   * @default none: every string other than a well-known one is stored inline
+   */
+  dictionary?: IndicatorStringDictionary;
+}
+
+/** Encodes and decodes the stored part of indicators (everything but type, value and sequence). */
+export interface IndicatorCodec {
+  /**
+   * Appends the encoding of `record` to the codec's output buffer and returns its length. Throws a
+   * {@link ValidationError} naming `records[index]` and the field when a value is not JSON (a
+   * function, `NaN`, a class instance, `undefined` in an array...); the output then holds a
+   * partial encoding, so call {@link IndicatorCodec.reset} before the next batch.
+   */
+  encode(record: Omit<StoredIndicator, 'sequence'>, index: number): number;
+  /** The bytes encoded since the last reset. */
+  output(): Buffer;
+  /** How many bytes {@link IndicatorCodec.output} holds. */
+  readonly length: number;
+  /** Empties the output buffer (keeping its memory). */
+  reset(): void;
+  /** Decodes a record written by {@link IndicatorCodec.encode} from `bytes` at `offset`. */
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    type: IndicatorType,
+    value: string,
+    sequence: number,
+  ): StoredIndicator;
+}
+
+/**
+ * Creates an {@link IndicatorCodec}.
+ *
+ * @example
+ * ```ts
+ * const codec = createIndicatorCodec();
+ * const length = codec.encode(record, 0);
+ * const bytes = Buffer.from(codec.output().subarray(0, length));
+ * const copy = codec.decode(bytes, 0, record.type, record.value, 1);
+ * ```
+ */
+export function createIndicatorCodec(options: IndicatorCodecOptions = {}): IndicatorCodec {
+  const dictionary = options.dictionary;
+  let out = Buffer.allocUnsafe(1 << 16);
+  let pos = 0;
+  let input: Uint8Array = out;
+  let at = 0;
+
+  const ensure = (bytes: number): void => {
+    if (pos + bytes <= out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
+    out.copy(grown, 0, 0, pos);
+    out = grown;
+  };
+
+  const writeVarint = (number: number): void => {
+    ensure(8);
+    // Split in 32-bit halves: bit operations instead of floating-point modulo.
+    let low = number >>> 0;
+    let high = (number - low) / 4_294_967_296;
+    while (high > 0 || low > 127) {
+      out[pos++] = (low & 127) | 128;
+      low = ((low >>> 7) | (high << 25)) >>> 0;
+      high >>>= 7;
+    }
+    out[pos++] = low;
+  };
+
+  const writeString = (text: string): void => {
+    const known = wellKnownIds.get(text);
+    if (known !== undefined) {
+      ensure(2);
+      out[pos++] = tagWellKnown;
+      out[pos++] = known;
+      return;
+    }
+    const id = dictionary?.idOf(text);
+    if (id !== undefined) {
+      ensure(1);
+      out[pos++] = tagDictionary;
+      writeVarint(id);
+      return;
+    }
+    let latin1 = true;
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) > 0xff) {
+        latin1 = false;
+        break;
+      }
+    }
+    ensure(1);
+    out[pos++] = latin1 ? tagLatin1 : tagUtf16;
+    writeVarint(text.length);
+    const bytes = latin1 ? text.length : text.length * 2;
+    ensure(bytes);
+    pos += out.write(text, pos, bytes, latin1 ? 'latin1' : 'utf16le');
+  };
+
+  const writeNumber = (value: number): void => {
+    ensure(9);
+    if (Number.isSafeInteger(value)) {
+      if (value >= 0) {
+        if (value < 128) {
+          out[pos++] = tagUint;
+          out[pos++] = value;
+          return;
+        }
+        out[pos++] = tagUint;
+        writeVarint(value);
+      } else {
+        out[pos++] = tagNegativeInt;
+        writeVarint(-value);
+      }
+    } else if (Number.isFinite(value)) {
+      out[pos++] = tagFloat;
+      pos = out.writeDoubleLE(value, pos);
+    } else {
+      throw new CodecIssue(`${value} is not a JSON number`);
+    }
+  };
+
+  const writeValue = (value: unknown): void => {
+    if (typeof value === 'number') writeNumber(value);
+    else if (typeof value === 'string') writeString(value);
+    else if (value === undefined) {
+      ensure(1);
+      out[pos++] = tagAbsent;
+    } else if (typeof value === 'boolean') {
+      ensure(1);
+      out[pos++] = value ? tagTrue : tagFalse;
+    } else if (value === null) {
+      ensure(1);
+      out[pos++] = tagNull;
+    } else if (Array.isArray(value)) {
+      writeArray(value, writeValue);
+    } else if (typeof value === 'object') {
+      writeObject(value as Record<string, unknown>);
+    } else {
+      throw new CodecIssue(`a ${typeof value} is not JSON`);
+    }
+  };
+
+  const writeArray = (items: readonly unknown[], writeItem: (item: unknown) => void): void => {
+    ensure(1);
+    out[pos++] = tagArray;
+    writeVarint(items.length);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const item = items[i];
+        if (item === undefined) throw new CodecIssue('undefined is not JSON; use null');
+        writeItem(item);
+      } catch (error) {
+        if (error instanceof CodecIssue) error.path.unshift(i);
+        throw error;
+      }
+    }
+  };
+
+  /** Writes the properties of `object` not in `skip` (all when absent) as a generic object. */
+  const writeObject = (object: Record<string, unknown>, skip?: ReadonlySet<string>): void => {
+    const prototype = Object.getPrototypeOf(object);
+    if (prototype !== Object.prototype && prototype !== null) {
+      const name = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+      throw new CodecIssue(`a ${name} is not JSON; convert it to a plain object or array`);
+    }
+    ensure(1);
+    out[pos++] = tagObject;
+    for (const key in object) {
+      if (skip?.has(key) || !Object.hasOwn(object, key)) continue;
+      const item = object[key];
+      if (item === undefined) continue;
+      writeString(key);
+      try {
+        writeValue(item);
+      } catch (error) {
+        if (error instanceof CodecIssue) error.path.unshift(key);
+        throw error;
+      }
+    }
+    ensure(1);
+    out[pos++] = tagEnd;
+  };
+
+  /**
+   * Writes the properties of `object` beyond the `known` ones positional writers handled, as a
+   * generic object, or one absent tag when there are none (the usual case).
+   */
+  const writeExtra = (object: Record<string, unknown>, present: number, known: ReadonlySet<string>): void => {
+    let defined = 0;
+    for (const key in object) if (object[key] !== undefined) defined++;
+    if (defined === present) {
+      ensure(1);
+      out[pos++] = tagAbsent;
+    } else {
+      writeObject(object, known);
+    }
+  };
+
+  /** Writes one positional field; returns 1 when it is present, for {@link writeExtra}. */
+  const field = (value: unknown): number => {
+    writeValue(value);
+    return value === undefined ? 0 : 1;
+  };
+
+  const checkObject = (value: unknown): Record<string, unknown> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new CodecIssue('must be an object');
+    }
+    return value as Record<string, unknown>;
+  };
+
+  const writeSource = (value: unknown): void => {
+    const source = checkObject(value) as unknown as SourceRecord;
+    let present = 0;
+    let name = '';
+    try {
+      name = 'sourceId';
+      present += field(source.sourceId);
+      name = 'firstSeen';
+      present += field(source.firstSeen);
+      name = 'lastSeen';
+      present += field(source.lastSeen);
+      name = 'severity';
+      present += field(source.severity);
+      name = 'reputation';
+      present += field(source.reputation);
+      name = 'confidence';
+      present += field(source.confidence);
+      name = 'tags';
+      present += field(source.tags);
+      name = 'comments';
+      present += field(source.comments);
+      name = 'externalUrl';
+      present += field(source.externalUrl);
+      name = 'safe';
+      present += field(source.safe);
+      name = 'test';
+      present += field(source.test);
+      name = 'tlp';
+      present += field(source.tlp);
+      name = 'hits';
+      present += field(source.hits);
+      name = 'expiresAt';
+      present += field(source.expiresAt);
+      name = 'withdrawnAt';
+      present += field(source.withdrawnAt);
+    } catch (error) {
+      if (error instanceof CodecIssue) error.path.unshift(name);
+      throw error;
+    }
+    writeExtra(source as unknown as Record<string, unknown>, present, sourceFieldSet);
+  };
+
+  const writeMerged = (value: unknown): void => {
+    const merged = checkObject(value) as unknown as MergedIndicator;
+    let present = 0;
+    let name = '';
+    try {
+      name = 'severity';
+      present += field(merged.severity);
+      name = 'reputation';
+      present += field(merged.reputation);
+      name = 'confidence';
+      present += field(merged.confidence);
+      name = 'tags';
+      present += field(merged.tags);
+      name = 'comments';
+      present += field(merged.comments);
+      name = 'externalUrl';
+      present += field(merged.externalUrl);
+      name = 'safe';
+      present += field(merged.safe);
+      name = 'test';
+      present += field(merged.test);
+      name = 'tlp';
+      present += field(merged.tlp);
+      name = 'firstSeen';
+      present += field(merged.firstSeen);
+      name = 'lastSeen';
+      present += field(merged.lastSeen);
+      name = 'verdict';
+      present += field(merged.verdict);
+    } catch (error) {
+      if (error instanceof CodecIssue) error.path.unshift(name);
+      throw error;
+    }
+    writeExtra(merged as unknown as Record<string, unknown>, present, mergedFieldSet);
+  };
+
+  const writeRecord = (record: Omit<StoredIndicator, 'sequence'> & { sequence?: unknown }): void => {
+    // type and value are the store's; sequence is ignored.
+    let present = record.sequence === undefined ? 2 : 3;
+    let name = '';
+    try {
+      name = 'sources';
+      if (!Array.isArray(record.sources)) throw new CodecIssue('must be an array');
+      writeArray(record.sources, writeSource);
+      present++;
+      name = 'merged';
+      writeMerged(record.merged);
+      present++;
+      name = 'active';
+      present += field(record.active);
+      name = 'inactiveReason';
+      present += field(record.inactiveReason);
+      name = 'inactiveSince';
+      present += field(record.inactiveSince);
+      name = 'expiresAt';
+      present += field(record.expiresAt);
+      name = 'decayScore';
+      present += field(record.decayScore);
+      name = 'suppressedBy';
+      present += field(record.suppressedBy);
+      name = 'sightings';
+      present += field(record.sightings);
+      name = 'createdAt';
+      present += field(record.createdAt);
+      name = 'updatedAt';
+      present += field(record.updatedAt);
+    } catch (error) {
+      if (error instanceof CodecIssue) error.path.unshift(name);
+      throw error;
+    }
+    writeExtra(record as unknown as Record<string, unknown>, present, recordFieldSet);
+  };
+
+  const encode = (record: Omit<StoredIndicator, 'sequence'>, index: number): number => {
+    const start = pos;
+    try {
+      ensure(1);
+      out[pos++] = formatVersion;
+      writeRecord(record);
+    } catch (error) {
+      if (!(error instanceof CodecIssue)) throw error;
+      pos = start;
+      throw new ValidationError('invalid indicator', [
+        { path: formatPath([index, ...error.path]), reason: error.message },
+      ]);
+    }
+    return pos - start;
+  };
+
+  const readVarint = (): number => {
+    let result = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = input[at++] as number;
+      result += (byte & 127) * scale;
+      scale *= 128;
+    } while (byte >= 128);
+    return result;
+  };
+
+  const readText = (tag: number): string => {
+    const length = readVarint();
+    const bytes = tag === tagLatin1 ? length : length * 2;
+    const start = at;
+    at += bytes;
+    if (tag === tagLatin1 && length <= 24) {
+      let text = '';
+      for (let i = start; i < at; i++) text += String.fromCharCode(input[i] as number);
+      return text;
+    }
+    return Buffer.from(input.buffer, input.byteOffset + start, bytes).toString(
+      tag === tagLatin1 ? 'latin1' : 'utf16le',
+    );
+  };
+
+  const readValue = (): unknown => {
+    const tag = input[at++];
+    switch (tag) {
+      case tagAbsent:
+        return undefined;
+      case tagNull:
+        return null;
+      case tagFalse:
+        return false;
+      case tagTrue:
+        return true;
+      case tagUint:
+        return readVarint();
+      case tagNegativeInt:
+        return -readVarint();
+      case tagFloat: {
+        const number = Buffer.from(input.buffer, input.byteOffset + at, 8).readDoubleLE(0);
+        at += 8;
+        return number;
+      }
+      case tagWellKnown:
+        return wellKnownStrings[input[at++] as number];
+      case tagDictionary: {
+        const id = readVarint();
+        if (!dictionary) throw new Error('indicator bytes use a string dictionary the codec does not have');
+        return dictionary.textOf(id);
+      }
+      case tagLatin1:
+      case tagUtf16:
+        return readText(tag);
+      case tagArray: {
+        const length = readVarint();
+        const items = new Array<unknown>(length);
+        for (let i = 0; i < length; i++) items[i] = readValue();
+        return items;
+      }
+      case tagObject:
+        return readObject({});
+      default:
+        throw new Error(`corrupt indicator bytes: unknown tag ${tag} at ${at - 1}`);
+    }
+  };
+
+  const readObject = (target: Record<string, unknown>): Record<string, unknown> => {
+    while (input[at] !== tagEnd) {
+      const key = readValue() as string;
+      target[key] = readValue();
+    }
+    at++;
+    return target;
+  };
+
+  /** Reads the trailing properties written by `writeKnown` into `target`. */
+  const readExtra = <T extends object>(target: T): T => {
+    if (input[at] === tagAbsent) at++;
+    else {
+      at++;
+      readObject(target as Record<string, unknown>);
+    }
+    return target;
+  };
+
+  const setIfPresent = (target: Record<string, unknown>, key: string): void => {
+    const item = readValue();
+    if (item !== undefined) target[key] = item;
+  };
+
+  const readSource = (): SourceRecord => {
+    const source = {
+      sourceId: readValue(),
+      firstSeen: readValue(),
+      lastSeen: readValue(),
+      severity: readValue(),
+      reputation: readValue(),
+    } as Record<string, unknown>;
+    setIfPresent(source, 'confidence');
+    source.tags = readValue();
+    setIfPresent(source, 'comments');
+    setIfPresent(source, 'externalUrl');
+    source.safe = readValue();
+    source.test = readValue();
+    setIfPresent(source, 'tlp');
+    source.hits = readValue();
+    setIfPresent(source, 'expiresAt');
+    setIfPresent(source, 'withdrawnAt');
+    return readExtra(source) as unknown as SourceRecord;
+  };
+
+  const readMerged = (): MergedIndicator => {
+    const merged = { severity: readValue(), reputation: readValue() } as Record<string, unknown>;
+    setIfPresent(merged, 'confidence');
+    merged.tags = readValue();
+    setIfPresent(merged, 'comments');
+    setIfPresent(merged, 'externalUrl');
+    merged.safe = readValue();
+    merged.test = readValue();
+    setIfPresent(merged, 'tlp');
+    merged.firstSeen = readValue();
+    merged.lastSeen = readValue();
+    setIfPresent(merged, 'verdict');
+    return readExtra(merged) as unknown as MergedIndicator;
+  };
+
+  const decode = (
+    bytes: Uint8Array,
+    offset: number,
+    type: IndicatorType,
+    value: string,
+    sequence: number,
+  ): StoredIndicator => {
+    input = bytes;
+    at = offset;
+    const version = input[at++];
+    if (version !== formatVersion) throw new Error(`unknown indicator format version ${version}`);
+    if (input[at++] !== tagArray) throw new Error('corrupt indicator bytes: sources');
+    const count = readVarint();
+    const sources = new Array<SourceRecord>(count);
+    for (let i = 0; i < count; i++) sources[i] = readSource();
+    const record = {
+      type,
+      value,
+      sources,
+      merged: readMerged(),
+      active: readValue(),
+    } as Record<string, unknown>;
+    setIfPresent(record, 'inactiveReason');
+    setIfPresent(record, 'inactiveSince');
+    setIfPresent(record, 'expiresAt');
+    setIfPresent(record, 'decayScore');
+    setIfPresent(record, 'suppressedBy');
+    record.sightings = readValue();
+    record.createdAt = readValue();
+    record.updatedAt = readValue();
+    record.sequence = sequence;
+    return readExtra(record) as unknown as StoredIndicator;
+  };
+
+  return {
+    encode,
+    output: () => out,
+    get length() {
+      return pos;
+    },
+    reset() {
+      pos = 0;
+    },
+    decode,
+  };
+}

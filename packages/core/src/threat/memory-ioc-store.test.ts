@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { runIocStoreConformance } from '../testing/ioc-store-conformance.js';
+import type { StoredIndicator } from './indicator-model.js';
+import { createMemoryIocStore } from './memory-ioc-store.js';
+
+runIocStoreConformance('memory', async () => ({ store: createMemoryIocStore() }));
+
+function record(value: string, updatedAt: number): Omit<StoredIndicator, 'sequence'> {
+  return {
+    type: 'domain',
+    value,
+    sources: [
+      {
+        sourceId: 'feed',
+        firstSeen: 1,
+        lastSeen: 2,
+        severity: 'medium',
+        reputation: 5,
+        tags: [`tag-${value}`],
+        comments: 'x'.repeat(2_000),
+        safe: false,
+        test: false,
+        hits: 1,
+      },
+    ],
+    merged: {
+      severity: 'medium',
+      reputation: 5,
+      tags: [],
+      safe: false,
+      test: false,
+      firstSeen: 1,
+      lastSeen: 2,
+    },
+    active: true,
+    sightings: { total: 0, systems: [] },
+    createdAt: 1,
+    updatedAt,
+  };
+}
+
+describe('memory IocStore', () => {
+  it('keeps every record readable while rewrites and deletes reclaim space', async () => {
+    const store = createMemoryIocStore();
+    // About 1,000 × 2 KB per round: enough rounds to fill, free and compact many 4 MB chunks.
+    for (let round = 0; round < 40; round++) {
+      await store.putMany(Array.from({ length: 1_000 }, (_, i) => record(`r${i}.example`, round)));
+      if (round % 10 === 5) await store.deleteMany([{ type: 'domain', value: `r${round}.example` }]);
+    }
+    expect(await store.count()).toBe(1_000);
+    const all = await store.changesSince(0, 10_000);
+    expect(all).toHaveLength(1_000);
+    expect(all.every((item) => item.updatedAt === 39 && item.sources[0]?.comments?.length === 2_000)).toBe(
+      true,
+    );
+    const page = await store.query({ valuePrefix: 'r999' });
+    expect(page.items.map((item) => item.sources[0]?.tags)).toEqual([['tag-r999.example']]);
+  });
+
+  it('keeps extra properties it does not know, as JSON would', async () => {
+    const store = createMemoryIocStore();
+    const input = { ...record('x.example', 1), future: { nested: [1, 'two', null] } };
+    await store.putMany([input]);
+    expect(await store.get(input)).toEqual({ ...input, sequence: 1 });
+  });
+});
