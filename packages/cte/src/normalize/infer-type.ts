@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { hashTypeOfLength, scanHex } from './hash.js';
+import { hashTypeOfLength, isHex } from './hash.js';
 import type { IndicatorType } from './indicator-types.js';
 import { looksLikeIpv4, parseIpv4 } from './ip.js';
 import { refang } from './refang.js';
@@ -60,7 +60,7 @@ export function inferRefangedType(text: string): IndicatorType | undefined {
   }
   if (text.indexOf(':') >= 0) return looksLikeIpv6(text, 0, length) ? 'ipv6' : undefined;
   const hash = hashTypeOfLength(length);
-  if (hash !== undefined && scanHex(text) >= 0) return hash;
+  if (hash !== undefined && isHex(text)) return hash;
   if (parseIpv4(text) >= 0 || looksLikeIpv4(text)) return 'ipv4';
   let dots = 0;
   const end = isDot(text.charCodeAt(length - 1)) ? length - 1 : length;
