@@ -103,3 +103,14 @@ describe('Ipv6BlockSet', () => {
     expect(set.size).toBe(0);
   });
 });
+
+describe('Ipv6BlockSet at scale', () => {
+  it('stays a hash lookup for many networks whose low bits are all zero', () => {
+    const set = new Ipv6BlockSet();
+    for (let i = 0; i < 20_000; i++) set.add(BigInt(0x2a000000 + i) << 96n, 48);
+    expect(set.size).toBe(20_000);
+    expect(set.find((BigInt(0x2a000000 + 19_999) << 96n) | 1n)).toBe('2a00:4e1f::/48');
+    expect(set.delete(BigInt(0x2a000000 + 19_999) << 96n, 48)).toBe(true);
+    expect(set.find((BigInt(0x2a000000 + 19_999) << 96n) | 1n)).toBeUndefined();
+  });
+});

@@ -126,12 +126,64 @@ function binarySearch(sorted: Float64Array, value: number): number {
 }
 
 /**
+ * A hash set of 128-bit values. V8 hashes a BigInt by its low 64 bits only, so a `Set<bigint>` of
+ * network addresses (whose low bits are all zero) degrades into one long collision chain; here
+ * each value is folded into a 53-bit number key first, and the rare true collisions share a bucket.
+ */
+class BigIntSet {
+  private readonly buckets = new Map<number, bigint | bigint[]>();
+  size = 0;
+
+  private static key(value: bigint): number {
+    return Number(BigInt.asUintN(53, value ^ (value >> 53n) ^ (value >> 106n)));
+  }
+
+  has(value: bigint): boolean {
+    const bucket = this.buckets.get(BigIntSet.key(value));
+    if (bucket === undefined) return false;
+    return typeof bucket === 'bigint' ? bucket === value : bucket.includes(value);
+  }
+
+  add(value: bigint): boolean {
+    const key = BigIntSet.key(value);
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) this.buckets.set(key, value);
+    else if (typeof bucket === 'bigint') {
+      if (bucket === value) return false;
+      this.buckets.set(key, [bucket, value]);
+    } else {
+      if (bucket.includes(value)) return false;
+      bucket.push(value);
+    }
+    this.size++;
+    return true;
+  }
+
+  delete(value: bigint): boolean {
+    const key = BigIntSet.key(value);
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) return false;
+    if (typeof bucket === 'bigint') {
+      if (bucket !== value) return false;
+      this.buckets.delete(key);
+    } else {
+      const at = bucket.indexOf(value);
+      if (at < 0) return false;
+      bucket.splice(at, 1);
+      if (bucket.length === 1) this.buckets.set(key, bucket[0] as bigint);
+    }
+    this.size--;
+    return true;
+  }
+}
+
+/**
  * IPv6 blocks as one set of masked networks per prefix length present: a lookup masks the address
  * once per distinct length (at most 129, in practice a handful) and probes a hash set.
  */
 export class Ipv6BlockSet {
-  private readonly byPrefix = new Map<number, Set<bigint>>();
-  private lengths: Array<{ prefix: number; mask: bigint; networks: Set<bigint> }> = [];
+  private readonly byPrefix = new Map<number, BigIntSet>();
+  private lengths: Array<{ prefix: number; mask: bigint; networks: BigIntSet }> = [];
   private count = 0;
 
   /** Number of distinct blocks held. */
@@ -142,15 +194,12 @@ export class Ipv6BlockSet {
   add(network: bigint, prefix: number): void {
     let networks = this.byPrefix.get(prefix);
     if (!networks) {
-      networks = new Set();
+      networks = new BigIntSet();
       this.byPrefix.set(prefix, networks);
       this.lengths.push({ prefix, mask: ipv6Mask(prefix), networks });
       this.lengths.sort((a, b) => a.prefix - b.prefix);
     }
-    if (!networks.has(network)) {
-      networks.add(network);
-      this.count++;
-    }
+    if (networks.add(network)) this.count++;
   }
 
   /** Removes a block exactly as added; returns whether it was there. */

@@ -307,3 +307,21 @@ describe('WarninglistIndex: internationalized names', () => {
     expect(index.match('hostname', 'shop.xn--bcher-kva.example')?.entry).toBe('xn--bcher-kva.example');
   });
 });
+
+describe('WarninglistIndex: host suffix shortcuts', () => {
+  it('finds entries of any depth, beyond 30 labels too, and shares suffixes across lists', () => {
+    const deep = Array.from({ length: 34 }, (_, i) => `l${i}`).join('.');
+    const index = new WarninglistIndex();
+    index.add({
+      id: 'deep',
+      name: 'Deep',
+      matchType: 'hostname',
+      entries: [deep.split('.').slice(1).join('.')],
+    });
+    index.add({ id: 'tld', name: 'TLD', matchType: 'hostname', entries: ['l33'] });
+    index.add({ id: 'two', name: 'Two', matchType: 'hostname', entries: ['l32.l33'] });
+    expect(index.matchAll('hostname', deep).map((match) => match.listId)).toEqual(['deep', 'tld', 'two']);
+    expect(index.matchAll('hostname', 'x.l32.l33').map((match) => match.listId)).toEqual(['tld', 'two']);
+    expect(index.matchAll('hostname', 'l33.l32')).toEqual([]);
+  });
+});

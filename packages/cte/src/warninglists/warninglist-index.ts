@@ -272,7 +272,14 @@ export class WarninglistIndex {
     const probe = probeIndicator(type, value);
     for (const list of lists) {
       const hit = list.compiled.match(probe);
-      if (hit) return { listId: list.id, listName: list.name, listKind: list.kind, ...hit };
+      if (hit)
+        return {
+          listId: list.id,
+          listName: list.name,
+          listKind: list.kind,
+          entry: hit.entry,
+          matchedOn: hit.matchedOn,
+        };
     }
     return undefined;
   }
@@ -285,7 +292,14 @@ export class WarninglistIndex {
     const out: WarninglistMatch[] = [];
     for (const list of lists) {
       const hit = list.compiled.match(probe);
-      if (hit) out.push({ listId: list.id, listName: list.name, listKind: list.kind, ...hit });
+      if (hit)
+        out.push({
+          listId: list.id,
+          listName: list.name,
+          listKind: list.kind,
+          entry: hit.entry,
+          matchedOn: hit.matchedOn,
+        });
     }
     return out;
   }
