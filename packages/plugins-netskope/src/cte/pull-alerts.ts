@@ -144,7 +144,8 @@ export async function* pullAlerts(
       };
       yield { indicators, checkpoint: structuredClone(current) };
       const waitSeconds = page.wait_time ?? 0;
-      const caughtUp = page.result.length === 0;
+      // An empty resent page is old news: only an empty fresh page says the stream is caught up.
+      const caughtUp = page.result.length === 0 && operation !== 'resend';
       if (caughtUp || waitSeconds > options.maxWaitSeconds || pages + 1 >= options.maxPagesPerPull) {
         // Sitting out the wait here would hold the worker: the next pull waits what is left of it.
         if (waitSeconds > 0) await context.state.set(notBeforeKey, context.clock.now() + waitSeconds * 1_000);

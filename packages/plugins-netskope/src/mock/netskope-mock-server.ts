@@ -82,6 +82,11 @@ export interface NetskopeMockServerOptions {
   fileHashLists?: Record<string, ReadonlyArray<string>>;
   /** Time source for `timestamp_hwm` and modify times, epoch milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Extra refusals on top of the documented syntax (a tenant-side rule, a policy conflict): return a
+   * reason to refuse an entry, as the tenant does, in a 400 naming it.
+   */
+  refuseEntry?: (entry: string, type: UrlListType) => string | undefined;
   /** Entries per list. @default 300000 */
   maxEntries?: number;
   /** Bytes of a URL list as a JSON array. @default 7 MB */
@@ -294,7 +299,14 @@ export async function startNetskopeMockServer(
       return { refused: badRequest("data.type must be 'exact' or 'regex'") };
     const urls = data.urls as string[];
     const refused = urls
-      .map((url) => [url, type === 'exact' ? exactEntryProblem(url) : regexEntryProblem(url)] as const)
+      .map(
+        (url) =>
+          [
+            url,
+            (type === 'exact' ? exactEntryProblem(url) : regexEntryProblem(url)) ??
+              options.refuseEntry?.(url, type),
+          ] as const,
+      )
       .filter((pair): pair is readonly [string, string] => pair[1] !== undefined)
       .map(([url, reason]) => [url, reason]);
     if (refused.length > 0) return { refused: badRequest(refused) };
