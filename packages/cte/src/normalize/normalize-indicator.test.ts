@@ -155,6 +155,68 @@ describe('normalizeIndicator', () => {
     }
   });
 
+  it('never throws on arbitrary input, and every success is a fixed point', () => {
+    // Deterministic pseudo-random strings over the characters the parsers care about.
+    const alphabet = [
+      'a',
+      'F',
+      'x',
+      '0',
+      '1',
+      '9',
+      '.',
+      ':',
+      '/',
+      '@',
+      '[',
+      ']',
+      '(',
+      ')',
+      '%',
+      '-',
+      '_',
+      ' ',
+      'ü',
+      '。',
+    ];
+    const pieces = [
+      'http://',
+      'hxxps[:]//',
+      '[.]',
+      '::',
+      'ffff',
+      '255',
+      '010',
+      'example',
+      '.com',
+      ':80',
+      '#',
+      '?q=%2f',
+    ];
+    let seed = 42;
+    const next = (limit: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % limit;
+    };
+    for (let n = 0; n < 3_000; n++) {
+      let value = '';
+      const length = 1 + next(12);
+      for (let k = 0; k < length; k++)
+        value +=
+          next(3) === 0
+            ? (pieces[next(pieces.length)] as string)
+            : (alphabet[next(alphabet.length)] as string);
+      for (const type of [undefined, ...indicatorTypes]) {
+        const result = normalizeIndicator(value, type);
+        if (!result.ok) {
+          expect(normalizeFailureCodes, value).toContain(result.code);
+          continue;
+        }
+        expect(normalizeIndicator(result.value, result.type), `${value} as ${type}`).toEqual(result);
+      }
+    }
+  });
+
   it('shares the indicator types with @ce/core', async () => {
     const core = await import('@ce/core');
     expect(indicatorTypes).toBe(core.indicatorTypes);

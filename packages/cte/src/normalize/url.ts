@@ -40,6 +40,10 @@ function isAlpha(code: number): boolean {
   return lower >= 97 && lower <= 122;
 }
 
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
 function isSchemeChar(code: number): boolean {
   return isAlpha(code) || (code >= 48 && code <= 57) || code === 43 || code === 45 || code === 46;
 }
@@ -140,7 +144,8 @@ export function normalizeUrl(text: string): Normalized {
     if (hostEnd === hostStart) return fail('missing-host', 'the URL has no host');
     const raw = text.slice(hostStart, hostEnd);
     if (parseIpv4(raw) >= 0) host = raw;
-    else if (looksLikeIpv4(raw) || numberHost.test(raw)) return ipv4Problem(raw);
+    else if (looksLikeIpv4(raw) || (isDigit(raw.charCodeAt(0)) && numberHost.test(raw)))
+      return ipv4Problem(raw);
     else {
       const name = normalizeHostName(raw, 'invalid-url');
       if (typeof name !== 'string') return name;
