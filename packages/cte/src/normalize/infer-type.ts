@@ -53,6 +53,7 @@ export function inferRefangedType(text: string): IndicatorType | undefined {
   if (at >= 0) return slash > at ? 'url' : 'email';
   if (slash >= 0) {
     if (isDigits(text, slash + 1, length) && length - slash <= 4) {
+      if (parseIpv4(text, 0, slash) >= 0) return 'ipv4-cidr';
       if (looksLikeIpv6(text, 0, slash)) return 'ipv6-cidr';
       if (looksLikeIpv4(text.slice(0, slash))) return 'ipv4-cidr';
     }
