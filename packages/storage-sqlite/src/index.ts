@@ -7,6 +7,9 @@
  */
 
 export { sqliteErrorCode, toSqliteStorageError } from './sqlite-errors.js';
+export { cteSqliteMigrations } from './sqlite-ioc-migrations.js';
+export type { SqliteIocStoreHost } from './sqlite-ioc-store.js';
+export { createSqliteIocStore } from './sqlite-ioc-store.js';
 export type {
   AppliedSqliteMigration,
   MigrateSqliteOptions,

@@ -22,18 +22,18 @@ runStorageConformance('sqlite file', async ({ clock }) => {
   };
 });
 
-const cteMigrations: SqliteMigrationSet = {
-  namespace: 'cte',
+const demoMigrations: SqliteMigrationSet = {
+  namespace: 'demo',
   migrations: [
     {
       version: 1,
       name: 'create indicators',
-      up: (db) => db.exec('CREATE TABLE cte_indicators (id TEXT PRIMARY KEY, value TEXT NOT NULL)'),
+      up: (db) => db.exec('CREATE TABLE demo_things (id TEXT PRIMARY KEY, value TEXT NOT NULL)'),
     },
     {
       version: 2,
       name: 'add indicator source',
-      up: (db) => db.exec("ALTER TABLE cte_indicators ADD COLUMN source TEXT NOT NULL DEFAULT 'unknown'"),
+      up: (db) => db.exec("ALTER TABLE demo_things ADD COLUMN source TEXT NOT NULL DEFAULT 'unknown'"),
     },
   ],
 };
@@ -77,39 +77,44 @@ describe('createSqliteStorage', () => {
     const path = await tempPath();
     const clock = new FakeClock();
     const logger = createMemoryLogger();
-    const first = createSqliteStorage({ path, clock, logger, migrations: [cteMigrations] });
+    const first = createSqliteStorage({ path, clock, logger, migrations: [demoMigrations] });
     await first.init();
     await first.init();
     const applied = listAppliedSqliteMigrations(first.database);
-    expect(applied.map((m) => `${m.namespace}@${m.version}`)).toEqual(['core@1', 'cte@1', 'cte@2']);
+    expect(applied.map((m) => `${m.namespace}@${m.version}`)).toEqual([
+      'core@1',
+      'cte@1',
+      'demo@1',
+      'demo@2',
+    ]);
     expect(applied.every((m) => m.appliedAt === clock.now())).toBe(true);
-    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(3);
+    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(4);
     await first.withDatabase((db) =>
-      db.prepare('INSERT INTO cte_indicators (id, value) VALUES (?, ?)').run('ioc-1', '1.2.3.4'),
+      db.prepare('INSERT INTO demo_things (id, value) VALUES (?, ?)').run('ioc-1', '1.2.3.4'),
     );
     await first.close();
 
-    const second = track(createSqliteStorage({ path, migrations: [cteMigrations] }));
+    const second = track(createSqliteStorage({ path, migrations: [demoMigrations] }));
     await second.init();
     expect(listAppliedSqliteMigrations(second.database)).toEqual(applied);
-    const row = await second.withDatabase((db) => db.prepare('SELECT source FROM cte_indicators').get());
+    const row = await second.withDatabase((db) => db.prepare('SELECT source FROM demo_things').get());
     expect(row).toEqual({ source: 'unknown' });
   });
 
   it('refuses a database migrated by newer code', async () => {
     const path = await tempPath();
-    const newer = createSqliteStorage({ path, migrations: [cteMigrations] });
+    const newer = createSqliteStorage({ path, migrations: [demoMigrations] });
     await newer.init();
     await newer.close();
     const older = track(
       createSqliteStorage({
         path,
-        migrations: [{ namespace: 'cte', migrations: cteMigrations.migrations.slice(0, 1) }],
+        migrations: [{ namespace: 'demo', migrations: demoMigrations.migrations.slice(0, 1) }],
       }),
     );
     const error = await older.init().catch((e: unknown) => e);
     expect(CeError.isInstance(error) && error.code).toBe('STORAGE_FAILED');
-    expect(String((error as Error).message)).toContain('cte@2');
+    expect(String((error as Error).message)).toContain('demo@2');
     expect((error as CeError).retryable).toBe(false);
   });
 
@@ -137,7 +142,7 @@ describe('createSqliteStorage', () => {
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
       expect(tables.map((t) => (t as { name: string }).name)).not.toContain('broken_things');
-      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core']);
+      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core', 'cte']);
     } finally {
       db.close();
     }
@@ -168,12 +173,12 @@ describe('createSqliteStorage', () => {
   });
 
   it('lets module stores write inside a transaction and roll back with it', async () => {
-    const storage = track(createSqliteStorage({ path: ':memory:', migrations: [cteMigrations] }));
+    const storage = track(createSqliteStorage({ path: ':memory:', migrations: [demoMigrations] }));
     await storage.init();
-    const insert = storage.database.prepare('INSERT INTO cte_indicators (id, value) VALUES (?, ?)');
+    const insert = storage.database.prepare('INSERT INTO demo_things (id, value) VALUES (?, ?)');
     const count = () =>
       storage.withDatabase(
-        (db) => (db.prepare('SELECT COUNT(*) AS n FROM cte_indicators').get() as { n: number }).n,
+        (db) => (db.prepare('SELECT COUNT(*) AS n FROM demo_things').get() as { n: number }).n,
       );
 
     await storage.transaction(async (tx) => {
@@ -197,9 +202,9 @@ describe('createSqliteStorage', () => {
   });
 
   it('runs a batch atomically and maps its SQLite error to STORAGE_FAILED', async () => {
-    const storage = track(createSqliteStorage({ path: ':memory:', migrations: [cteMigrations] }));
+    const storage = track(createSqliteStorage({ path: ':memory:', migrations: [demoMigrations] }));
     await storage.init();
-    const insert = storage.database.prepare('INSERT INTO cte_indicators (id, value) VALUES (?, ?)');
+    const insert = storage.database.prepare('INSERT INTO demo_things (id, value) VALUES (?, ?)');
     const error = await storage
       .runInTransaction(() => {
         insert.run('ioc-1', 'a');
@@ -208,10 +213,10 @@ describe('createSqliteStorage', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORAGE_FAILED', retryable: false });
     expect((error as CeError).details).toMatchObject({ sqliteCode: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
-    const rows = await storage.withDatabase((db) => db.prepare('SELECT id FROM cte_indicators').all());
+    const rows = await storage.withDatabase((db) => db.prepare('SELECT id FROM demo_things').all());
     expect(rows).toEqual([]);
     await storage.runInTransaction(() => insert.run('ioc-1', 'a'));
-    expect(await storage.withDatabase((db) => db.prepare('SELECT id FROM cte_indicators').all())).toEqual([
+    expect(await storage.withDatabase((db) => db.prepare('SELECT id FROM demo_things').all())).toEqual([
       { id: 'ioc-1' },
     ]);
   });

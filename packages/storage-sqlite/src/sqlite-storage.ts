@@ -31,6 +31,8 @@ import {
 } from '@ce/core';
 import Database from 'better-sqlite3';
 import { sqliteErrorCode, toSqliteStorageError } from './sqlite-errors.js';
+import { cteSqliteMigrations } from './sqlite-ioc-migrations.js';
+import { createSqliteIocStore } from './sqlite-ioc-store.js';
 import { coreSqliteMigrations, migrateSqlite, type SqliteMigrationSet } from './sqlite-migrations.js';
 
 /** Options of {@link createSqliteStorage}. */
@@ -57,8 +59,8 @@ export interface SqliteStorageOptions {
    */
   logger?: Logger;
   /**
-   * Migration sets of module packages (`cte`, `cto`, ...), applied by `init()` after the core
-   * set, in this order.
+   * Migration sets of module packages (`cto`, ...), applied by `init()` after the core set and
+   * the threat exchange's (`cteSqliteMigrations`, always applied, for `iocs`), in this order.
    * @default []
    */
   migrations?: readonly SqliteMigrationSet[];
@@ -264,7 +266,12 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createNoopLogger()).child({ storage: 'sqlite' });
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
-  const migrationSets = [coreSqliteMigrations, ...(options.migrations ?? [])];
+  const moduleSets = options.migrations ?? [];
+  const migrationSets = [
+    coreSqliteMigrations,
+    ...(moduleSets.includes(cteSqliteMigrations) ? [] : [cteSqliteMigrations]),
+    ...moduleSets,
+  ];
   const gate = createStorageGate('sqlite');
   let connection: Connection | undefined;
   let closed = false;
@@ -479,6 +486,22 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     }
   };
 
+  const withDatabase: SqliteStorage['withDatabase'] = (operation) =>
+    gate.runOrJoin(async () => {
+      const c = open();
+      try {
+        return await operation(c.db);
+      } catch (error) {
+        throw sqliteErrorCode(error) === undefined ? error : toSqliteStorageError(error, 'module statement');
+      }
+    });
+  const runInTransaction: SqliteStorage['runInTransaction'] = (batch) =>
+    gate.runOrJoin(() => {
+      const c = open();
+      return guard('batch', () => c.immediate.immediate(() => batch(c.db))) as ReturnType<typeof batch>;
+    });
+  const iocs = createSqliteIocStore({ withDatabase, runInTransaction });
+
   return {
     kind: 'sqlite',
     durable: !isInMemory(path),
@@ -487,22 +510,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     get database() {
       return open().db;
     },
-    withDatabase: (operation) =>
-      gate.runOrJoin(async () => {
-        const c = open();
-        try {
-          return await operation(c.db);
-        } catch (error) {
-          throw sqliteErrorCode(error) === undefined
-            ? error
-            : toSqliteStorageError(error, 'module statement');
-        }
-      }),
-    runInTransaction: (batch) =>
-      gate.runOrJoin(() => {
-        const c = open();
-        return guard('batch', () => c.immediate.immediate(() => batch(c.db))) as ReturnType<typeof batch>;
-      }),
+    withDatabase,
+    runInTransaction,
+    iocs,
     init: () => gate.run(() => void open()),
     transaction,
     close: () =>

@@ -1,0 +1,406 @@
+import {
+  checkDestinationId,
+  checkDestinationStateQuery,
+  checkIndicatorKey,
+  checkIndicatorKeys,
+  checkIndicatorQuery,
+  checkIndicatorRecords,
+  createIndicatorCodec,
+  type DailyCount,
+  type DestinationState,
+  type DestinationStateQuery,
+  dailyCountRange,
+  decodeIndicatorCursor,
+  encodeIndicatorCursor,
+  type IndicatorKey,
+  type IndicatorPageRequest,
+  type IndicatorQuery,
+  type IndicatorSeriesField,
+  type IndicatorType,
+  type IocStore,
+  normalizeDestinationStates,
+  type Page,
+  prefixUpperBound,
+  resolveIocLimit,
+  type StoredIndicator,
+  utcDayString,
+  ValidationError,
+} from '@ce/core';
+import type Database from 'better-sqlite3';
+import type { SqliteStorage } from './sqlite-storage.js';
+
+/** What {@link createSqliteIocStore} needs of the adapter: the connection and its gate. */
+export type SqliteIocStoreHost = Pick<SqliteStorage, 'withDatabase' | 'runInTransaction'>;
+
+type IndicatorInput = Omit<StoredIndicator, 'sequence'>;
+/** type, value, sequence, data */
+type IndicatorRow = [IndicatorType, string, number, Buffer];
+
+const separator = '\u001f';
+
+function prepare(db: Database.Database) {
+  return {
+    sequence: db.prepare<[], number>("SELECT value FROM cte_counters WHERE name = 'sequence'").pluck(),
+    setSequence: db.prepare<[number]>("UPDATE cte_counters SET value = ? WHERE name = 'sequence'"),
+    upsert: db.prepare(
+      `INSERT INTO cte_indicators (type, value, sequence, active, suppressed, sighted, severity, created_at,
+         last_seen, expires_at, inactive_since, source_ids, tags, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (type, value) DO UPDATE SET sequence = excluded.sequence, active = excluded.active,
+         suppressed = excluded.suppressed, sighted = excluded.sighted, severity = excluded.severity,
+         created_at = excluded.created_at, last_seen = excluded.last_seen, expires_at = excluded.expires_at,
+         inactive_since = excluded.inactive_since, source_ids = excluded.source_ids, tags = excluded.tags,
+         data = excluded.data`,
+    ),
+    get: db
+      .prepare<[string, string], IndicatorRow>(
+        'SELECT type, value, sequence, data FROM cte_indicators WHERE type = ? AND value = ?',
+      )
+      .raw(),
+    changes: db
+      .prepare<[number, number], IndicatorRow>(
+        'SELECT type, value, sequence, data FROM cte_indicators WHERE sequence > ? ORDER BY sequence LIMIT ?',
+      )
+      .raw(),
+    delete: db.prepare<[string, string]>('DELETE FROM cte_indicators WHERE type = ? AND value = ?'),
+    deleteStatesOf: db.prepare<[string, string]>(
+      'DELETE FROM cte_destination_states WHERE type = ? AND value = ?',
+    ),
+    getState: db
+      .prepare<[string, string, string], [string, string]>(
+        'SELECT status, data FROM cte_destination_states WHERE destination_id = ? AND type = ? AND value = ?',
+      )
+      .raw(),
+    putState: db.prepare<[string, string, string, string, string]>(
+      `INSERT INTO cte_destination_states (destination_id, type, value, status, data) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (destination_id, type, value) DO UPDATE SET status = excluded.status, data = excluded.data`,
+    ),
+    statesOf: db
+      .prepare<[string, string], [string, string, string, string, string]>(
+        `SELECT destination_id, type, value, status, data FROM cte_destination_states
+         WHERE type = ? AND value = ? ORDER BY destination_id`,
+      )
+      .raw(),
+    deleteDestination: db.prepare<[string]>('DELETE FROM cte_destination_states WHERE destination_id = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+/** SQL conditions and parameters for an {@link IndicatorQuery}. */
+function whereClause(filter: IndicatorQuery, after?: IndicatorKey): { sql: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const list = (column: string, items: ReadonlyArray<string>): void => {
+    if (items.length === 0) conditions.push('0');
+    else {
+      conditions.push(`${column} IN (${items.map(() => '?').join(', ')})`);
+      params.push(...items);
+    }
+  };
+  if (filter.types) list('type', filter.types);
+  if (filter.severities) list('severity', filter.severities);
+  if (filter.sourceId !== undefined) {
+    conditions.push('instr(source_ids, ?) > 0');
+    params.push(`${separator}${filter.sourceId}${separator}`);
+  }
+  if (filter.tag !== undefined) {
+    conditions.push('instr(tags, ?) > 0');
+    params.push(`${separator}${filter.tag}${separator}`);
+  }
+  for (const [field, column] of [
+    ['active', 'active'],
+    ['suppressed', 'suppressed'],
+    ['sighted', 'sighted'],
+  ] as const) {
+    if (filter[field] !== undefined) {
+      conditions.push(`${column} = ?`);
+      params.push(filter[field] ? 1 : 0);
+    }
+  }
+  if (filter.valuePrefix !== undefined && filter.valuePrefix !== '') {
+    conditions.push('value >= ?');
+    params.push(filter.valuePrefix);
+    const bound = prefixUpperBound(filter.valuePrefix);
+    if (bound !== undefined) {
+      conditions.push('value < ?');
+      params.push(bound);
+    }
+  }
+  const range = (value: number | undefined, condition: string): void => {
+    if (value === undefined) return;
+    conditions.push(condition);
+    params.push(value);
+  };
+  range(filter.createdFrom, 'created_at >= ?');
+  range(filter.createdTo, 'created_at < ?');
+  range(filter.lastSeenFrom, 'last_seen >= ?');
+  range(filter.lastSeenTo, 'last_seen < ?');
+  range(filter.expiresBefore, 'expires_at <= ?');
+  range(filter.inactiveBefore, 'active = 0 AND inactive_since <= ?');
+  if (after) {
+    conditions.push('(type, value) > (?, ?)');
+    params.push(after.type, after.value);
+  }
+  return { sql: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
+}
+
+/**
+ * An `IocStore` on the connection of a {@link SqliteStorage}, in the tables of
+ * `cteSqliteMigrations` (which `createSqliteStorage` applies; the adapter exposes this
+ * store as `storage.iocs`). Writes run in one `BEGIN IMMEDIATE` transaction per call (a savepoint
+ * inside a running `transaction()`), through prepared statements; reads wait for running
+ * transactions like every other call of the adapter.
+ *
+ * Each write of an indicator takes the next value of the `cte_counters` row, so sequences grow in
+ * commit order and are never reused, even after the newest indicator is deleted. Records are
+ * stored in the compact binary form of `createIndicatorCodec`; the fields queries filter on are
+ * columns. `sourceId` and `tag` filters scan (`instr` over a U+001F-delimited list), as do
+ * filters other than `types`, `valuePrefix` and the cursor, which use the (type, value) index.
+ *
+ * @example
+ * ```ts
+ * const storage = createSqliteStorage({ path: './data/ce.db' });
+ * const [stored] = await storage.iocs.putMany([indicator]);
+ * const changes = await storage.iocs.changesSince(0, 10_000);
+ * ```
+ */
+export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
+  const codec = createIndicatorCodec();
+  let cached: { db: Database.Database; statements: Statements } | undefined;
+  const queries = new Map<string, Database.Statement>();
+
+  const statementsOf = (db: Database.Database): Statements => {
+    if (cached?.db !== db) {
+      cached = { db, statements: prepare(db) };
+      queries.clear();
+    }
+    return cached.statements;
+  };
+
+  const dynamic = (db: Database.Database, sql: string): Database.Statement => {
+    statementsOf(db);
+    let statement = queries.get(sql);
+    if (!statement) {
+      if (queries.size > 500) queries.clear();
+      statement = db.prepare(sql);
+      queries.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const read = <T>(operation: (s: Statements, db: Database.Database) => T): Promise<T> =>
+    host.withDatabase((db) => operation(statementsOf(db), db));
+
+  const write = <T>(operation: (s: Statements, db: Database.Database) => T): Promise<T> =>
+    host.runInTransaction((db) => operation(statementsOf(db), db));
+
+  const toIndicator = (row: IndicatorRow): StoredIndicator => codec.decode(row[3], 0, row[0], row[1], row[2]);
+
+  const toState = (destinationId: string, type: string, value: string, status: string, data: string) =>
+    ({ destinationId, type, value, status, ...JSON.parse(data) }) as DestinationState;
+
+  const putMany = async (records: ReadonlyArray<IndicatorInput>): Promise<StoredIndicator[]> => {
+    checkIndicatorRecords(records);
+    return write((s) => {
+      codec.reset();
+      const ends = new Uint32Array(records.length);
+      for (let i = 0; i < records.length; i++) {
+        codec.encode(records[i] as IndicatorInput, i);
+        ends[i] = codec.length;
+      }
+      const encoded = codec.output();
+      let sequence = s.sequence.get() as number;
+      const stored = new Array<StoredIndicator>(records.length);
+      let start = 0;
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as IndicatorInput;
+        const end = ends[i] as number;
+        sequence++;
+        const merged = record.merged;
+        let sourceIds = separator;
+        for (const source of record.sources) sourceIds += `${source?.sourceId}${separator}`;
+        const tags = Array.isArray(merged.tags)
+          ? `${separator}${merged.tags.join(separator)}${separator}`
+          : '';
+        s.upsert.run(
+          record.type,
+          record.value,
+          sequence,
+          record.active ? 1 : 0,
+          record.suppressedBy != null ? 1 : 0,
+          (record.sightings?.total ?? 0) > 0 ? 1 : 0,
+          typeof merged.severity === 'string' ? merged.severity : null,
+          record.createdAt,
+          typeof merged.lastSeen === 'number' ? merged.lastSeen : null,
+          record.expiresAt ?? null,
+          record.inactiveSince ?? null,
+          sourceIds,
+          tags,
+          encoded.subarray(start, end),
+        );
+        stored[i] = { ...record, sequence };
+        start = end;
+      }
+      if (records.length > 0) s.setSequence.run(sequence);
+      return stored;
+    });
+  };
+
+  const getMany = async (keys: ReadonlyArray<IndicatorKey>): Promise<Array<StoredIndicator | undefined>> => {
+    checkIndicatorKeys(keys);
+    return read((s) =>
+      keys.map((key) => {
+        const row = s.get.get(key.type, key.value);
+        return row ? toIndicator(row) : undefined;
+      }),
+    );
+  };
+
+  const query = async (
+    filter: IndicatorQuery = {},
+    page: IndicatorPageRequest = {},
+  ): Promise<Page<StoredIndicator>> => {
+    checkIndicatorQuery(filter);
+    const limit = resolveIocLimit(page.limit, 100);
+    const after = page.cursor === undefined ? undefined : decodeIndicatorCursor(page.cursor);
+    const where = whereClause(filter, after);
+    return read((_, db) => {
+      const rows = dynamic(
+        db,
+        `SELECT type, value, sequence, data FROM cte_indicators ${where.sql} ORDER BY type, value LIMIT ?`,
+      )
+        .raw()
+        .all(...where.params, limit + 1) as IndicatorRow[];
+      const items = rows.slice(0, limit).map(toIndicator);
+      const last = items.at(-1);
+      return rows.length > limit && last ? { items, nextCursor: encodeIndicatorCursor(last) } : { items };
+    });
+  };
+
+  const count = async (filter: IndicatorQuery = {}): Promise<number> => {
+    checkIndicatorQuery(filter);
+    const where = whereClause(filter);
+    return read(
+      (_, db) =>
+        dynamic(db, `SELECT COUNT(*) FROM cte_indicators ${where.sql}`)
+          .pluck()
+          .get(...where.params) as number,
+    );
+  };
+
+  const dailyCounts = async (
+    field: IndicatorSeriesField,
+    from: number,
+    to: number,
+    filter: IndicatorQuery = {},
+  ): Promise<DailyCount[]> => {
+    const { firstDay, days } = dailyCountRange(field, from, to);
+    checkIndicatorQuery(filter);
+    const column = field === 'createdAt' ? 'created_at' : 'last_seen';
+    const where = whereClause(filter);
+    const conditions = `${where.sql === '' ? 'WHERE' : `${where.sql} AND`} ${column} >= ? AND ${column} < ?`;
+    return read((_, db) => {
+      const counts = new Array<number>(days).fill(0);
+      if (days > 0) {
+        const rows = dynamic(
+          db,
+          `SELECT CAST(floor(${column} / 86400000.0) AS INTEGER) AS day, COUNT(*) AS n FROM cte_indicators
+           ${conditions} GROUP BY day`,
+        )
+          .raw()
+          .all(...where.params, from, to) as Array<[number, number]>;
+        for (const [day, n] of rows) counts[day - firstDay] = n;
+      }
+      return counts.map((n, day) => ({ day: utcDayString(firstDay + day), count: n }));
+    });
+  };
+
+  return {
+    putMany,
+    getMany,
+    get: async (key) => {
+      checkIndicatorKey(key);
+      return read((s) => {
+        const row = s.get.get(key.type, key.value);
+        return row ? toIndicator(row) : undefined;
+      });
+    },
+    query,
+    count,
+    changesSince: async (sequence, limit) => {
+      if (!Number.isFinite(sequence)) {
+        throw new ValidationError('invalid changesSince', [{ path: 'sequence', reason: 'must be a number' }]);
+      }
+      const max = resolveIocLimit(limit, 1_000);
+      return read((s) => s.changes.all(sequence, max).map(toIndicator));
+    },
+    lastSequence: () => read((s) => s.sequence.get() as number),
+    dailyCounts,
+    deleteMany: async (keys) => {
+      checkIndicatorKeys(keys);
+      return write((s) => {
+        let deleted = 0;
+        for (const key of keys) {
+          deleted += s.delete.run(key.type, key.value).changes;
+          s.deleteStatesOf.run(key.type, key.value);
+        }
+        return deleted;
+      });
+    },
+    getDestinationStates: async (destinationId, keys) => {
+      checkDestinationId(destinationId);
+      checkIndicatorKeys(keys);
+      return read((s) =>
+        keys.map((key) => {
+          const row = s.getState.get(destinationId, key.type, key.value);
+          return row ? toState(destinationId, key.type, key.value, row[0], row[1]) : undefined;
+        }),
+      );
+    },
+    putDestinationStates: async (input) => {
+      const states = normalizeDestinationStates(input);
+      return write((s) => {
+        for (const state of states) {
+          const { destinationId, type, value, status, ...rest } = state;
+          s.putState.run(destinationId, type, value, status, JSON.stringify(rest));
+        }
+      });
+    },
+    queryDestinationStates: async (request: DestinationStateQuery) => {
+      const { statuses, limit, after } = checkDestinationStateQuery(request);
+      const conditions = ['destination_id = ?'];
+      const params: unknown[] = [request.destinationId];
+      if (statuses) {
+        conditions.push(statuses.size === 0 ? '0' : `status IN (${[...statuses].map(() => '?').join(', ')})`);
+        params.push(...statuses);
+      }
+      if (after) {
+        conditions.push('(type, value) > (?, ?)');
+        params.push(after.type, after.value);
+      }
+      return read((_, db) => {
+        const rows = dynamic(
+          db,
+          `SELECT type, value, status, data FROM cte_destination_states WHERE ${conditions.join(' AND ')}
+           ORDER BY type, value LIMIT ?`,
+        )
+          .raw()
+          .all(...params, limit + 1) as Array<[string, string, string, string]>;
+        const items = rows
+          .slice(0, limit)
+          .map(([type, value, status, data]) => toState(request.destinationId, type, value, status, data));
+        const last = items.at(-1);
+        return rows.length > limit && last ? { items, nextCursor: encodeIndicatorCursor(last) } : { items };
+      });
+    },
+    destinationStatesOf: async (key) => {
+      checkIndicatorKey(key);
+      return read((s) => s.statesOf.all(key.type, key.value).map((row) => toState(...row)));
+    },
+    deleteDestination: async (destinationId) => {
+      checkDestinationId(destinationId);
+      return write((s) => s.deleteDestination.run(destinationId).changes);
+    },
+  };
+}
