@@ -59,7 +59,7 @@ export interface NetskopeMockServerOptions {
    */
   v1Token?: string;
   /**
-   * Requests allowed per endpoint per second (fixed one-second windows); above it the server
+   * Requests allowed per endpoint per second (a token bucket holding as many); above it the server
    * answers 429 with `Retry-After`.
    * @default 4
    */
@@ -180,7 +180,7 @@ const badRequest = (message: unknown): MockResponse => ({ status: 400, json: { m
  *   `operation` (epoch seconds, `next`, `head`, `tail`, `resend`), pages of `result` with `ok`,
  *   `wait_time` and `timestamp_hwm`.
  * - Auth: a wrong or missing `Netskope-Api-Token` gets 401 `{"msg": "Unauthorized", "success": false}`.
- * - Rate limit: more than `requestsPerSecond` calls to one endpoint within a second get 429 with
+ * - Rate limit: calls to one endpoint beyond `requestsPerSecond` per second get 429 with
  *   `Retry-After` and the `ErrorResponse` body; every answer carries `ratelimit-limit`,
  *   `ratelimit-remaining` and `ratelimit-reset` headers.
  *
@@ -211,7 +211,7 @@ export async function startNetskopeMockServer(
   const fileHashLists = new Map<string, string[]>();
   const alerts: Record<NetskopeAlertType, Record<string, unknown>[]> = { malsite: [], malware: [] };
   const iterators = new Map<string, MockIteratorState>();
-  const windows = new Map<string, { start: number; count: number }>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
 
   const timeText = (): string => new Date(now()).toISOString().replace('T', ' ').slice(0, 19);
   for (const list of options.urlLists ?? []) {
@@ -239,20 +239,22 @@ export async function startNetskopeMockServer(
   /** Applies the per-endpoint rate limit, then the auth check, then the handler. */
   const guarded = (endpoint: string, auth: 'v2' | 'v1', handler: MockHandler): MockHandler => {
     return async (request) => {
+      // A token bucket per endpoint: `limit` calls at once, refilled at `limit` per second.
       const time = Date.now();
-      let window = windows.get(endpoint);
-      if (!window || time - window.start >= 1_000) {
-        window = { start: time, count: 0 };
-        windows.set(endpoint, window);
-      }
-      window.count += 1;
-      const reset = Math.max(1, Math.ceil((window.start + 1_000 - time) / 1_000));
+      const bucket = buckets.get(endpoint) ?? { tokens: limit, at: time };
+      bucket.tokens = Math.min(limit, bucket.tokens + ((time - bucket.at) * limit) / 1_000);
+      bucket.at = time;
+      buckets.set(endpoint, bucket);
+      const allowed = bucket.tokens >= 1;
+      if (allowed) bucket.tokens -= 1;
+      // Seconds until the next token (whole seconds, as Retry-After carries them).
+      const reset = Math.max(1, Math.ceil((1 - Math.min(bucket.tokens, 1)) / limit));
       const rateHeaders = {
         'ratelimit-limit': String(limit),
-        'ratelimit-remaining': String(Math.max(0, limit - window.count)),
+        'ratelimit-remaining': String(Math.floor(bucket.tokens)),
         'ratelimit-reset': String(reset),
       };
-      if (window.count > limit) {
+      if (!allowed) {
         return {
           status: 429,
           headers: { ...rateHeaders, 'retry-after': String(reset) },
