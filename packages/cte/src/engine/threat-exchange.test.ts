@@ -1,4 +1,4 @@
-import { type CloudExchange, createCloudExchange, createMemoryStorage, FakeClock } from '@ce/core';
+import { CeError, type CloudExchange, createCloudExchange, createMemoryStorage, FakeClock } from '@ce/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type RecordingDestination,
@@ -34,7 +34,7 @@ describe('ThreatExchange', () => {
       storage: createMemoryStorage({ clock }),
       clock,
       plugins: [feed.plugin, list.plugin, edr.plugin, gateway.plugin],
-      modules: [threatExchange({ agingIntervalMs: 3_600_000 })],
+      modules: [threatExchange({ schedule: false })],
       checkIntervalMs: 0,
     });
     for (const name of [
@@ -62,8 +62,8 @@ describe('ThreatExchange', () => {
   describe('ingest', () => {
     it('normalizes, rejects with reasons, de-duplicates and reports', async () => {
       const report = await cte.ingest('manual', [
-        { value: 'hxxp://Evil[.]Example:80/Path#frag', severity: 'high' },
-        { value: 'http://evil.example/Path', tags: ['phish'] },
+        { value: 'hxxp://Evil[.]Xyz:80/Path#frag', severity: 'high' },
+        { value: 'http://evil.xyz/Path', tags: ['phish'] },
         { value: '203.0.113.7', type: 'ipv4' },
         { value: '010.1.1.1' },
         { value: 'not a thing at all' },
@@ -77,10 +77,10 @@ describe('ThreatExchange', () => {
       expect(report.rejected.samples.map((sample) => sample.code)).toContain('ambiguous-ipv4');
       expect(report.suppressed.count).toBe(2);
 
-      const details = await cte.get('http://evil.example/Path');
+      const details = await cte.get('http://evil.xyz/Path');
       expect(details?.indicator).toMatchObject({
         type: 'url',
-        value: 'http://evil.example/Path',
+        value: 'http://evil.xyz/Path',
         active: true,
       });
       expect(details?.indicator.merged).toMatchObject({ severity: 'unknown', tags: ['phish'] });
@@ -89,36 +89,33 @@ describe('ThreatExchange', () => {
     });
 
     it('is idempotent on re-ingest apart from last seen and hits', async () => {
-      await cte.ingest('feed-a', [{ value: 'bad.example', type: 'domain', severity: 'high' }]);
-      const first = (await cte.get('bad.example'))?.indicator;
+      await cte.ingest('feed-a', [{ value: 'bad.xyz', type: 'domain', severity: 'high' }]);
+      const first = (await cte.get('bad.xyz'))?.indicator;
       await clock.advance(60_000);
-      const again = await cte.ingest('feed-a', [{ value: 'bad.example', type: 'domain', severity: 'high' }]);
+      const again = await cte.ingest('feed-a', [{ value: 'bad.xyz', type: 'domain', severity: 'high' }]);
       expect(again).toMatchObject({ new: 0, updated: 0, unchanged: 1 });
-      const second = (await cte.get('bad.example'))?.indicator;
+      const second = (await cte.get('bad.xyz'))?.indicator;
       expect(second?.sources[0]?.hits).toBe(2);
       expect(second?.merged.lastSeen).toBe((first?.merged.lastSeen ?? 0) + 60_000);
       expect({ ...second?.merged, lastSeen: 0 }).toEqual({ ...first?.merged, lastSeen: 0 });
       const changed = await cte.ingest('feed-a', [
-        { value: 'bad.example', type: 'domain', severity: 'critical' },
+        { value: 'bad.xyz', type: 'domain', severity: 'critical' },
       ]);
       expect(changed.updated).toBe(1);
     });
 
     it('accepts text, one value per line', async () => {
-      const report = await cte.ingest(
-        'paste',
-        '# a comment\n\nevil.example\n198.51.100.4\nhxxps://x[.]example/a\n',
-      );
+      const report = await cte.ingest('paste', '# a comment\n\nevil.xyz\n198.51.100.4\nhxxps://x[.]xyz/a\n');
       expect(report).toMatchObject({ received: 3, new: 3 });
-      expect((await cte.search({ types: ['domain'] })).items.map((i) => i.value)).toEqual(['evil.example']);
+      expect((await cte.search({ types: ['domain'] })).items.map((i) => i.value)).toEqual(['evil.xyz']);
     });
 
     it('lets the most trusted source decide a safe versus malicious dispute', async () => {
       await cte.setSourcePolicy('edr-verdicts', { rank: 1 });
       await cte.setSourcePolicy('osint', { rank: 50 });
-      await cte.ingest('osint', [{ value: 'disputed.example', type: 'domain', severity: 'high' }]);
-      await cte.ingest('edr-verdicts', [{ value: 'disputed.example', type: 'domain', safe: true }]);
-      const indicator = (await cte.get('disputed.example'))?.indicator;
+      await cte.ingest('osint', [{ value: 'disputed.xyz', type: 'domain', severity: 'high' }]);
+      await cte.ingest('edr-verdicts', [{ value: 'disputed.xyz', type: 'domain', safe: true }]);
+      const indicator = (await cte.get('disputed.xyz'))?.indicator;
       expect(indicator).toMatchObject({ active: false, inactiveReason: 'safe' });
       expect(indicator?.merged.verdict).toMatchObject({
         sourceId: 'edr-verdicts',
@@ -140,7 +137,7 @@ describe('ThreatExchange', () => {
     it('back-fills a new rule in batches, then sends only what changed', async () => {
       await cte.ingest(
         'feed',
-        ['a.example', 'b.example', 'c.example', 'd.example'].map((value) => ({
+        ['a.xyz', 'b.xyz', 'c.xyz', 'd.xyz'].map((value) => ({
           value,
           type: 'domain' as const,
         })),
@@ -149,30 +146,30 @@ describe('ThreatExchange', () => {
       const first = await cte.share('to-edr');
       expect(first).toMatchObject({ shared: 4, failed: 0, retracted: 0 });
       expect(edr.pushes.map((batch) => batch.length)).toEqual([3, 1]);
-      expect((await cte.get('a.example'))?.destinations).toEqual([
+      expect((await cte.get('a.xyz'))?.destinations).toEqual([
         expect.objectContaining({ destinationId: 'edr/to-edr', status: 'shared', ruleId: 'to-edr' }),
       ]);
       expect(events.filter(([name]) => name === 'indicator-shared')).toHaveLength(2);
 
       await cte.ingest('feed', [
-        { value: 'a.example', type: 'domain' },
-        { value: 'b.example', type: 'domain', severity: 'high' },
+        { value: 'a.xyz', type: 'domain' },
+        { value: 'b.xyz', type: 'domain', severity: 'high' },
       ]);
       const second = await cte.share('to-edr');
       expect(second.shared).toBe(1);
-      expect(edr.pushes.at(-1)?.map((i) => i.value)).toEqual(['b.example']);
+      expect(edr.pushes.at(-1)?.map((i) => i.value)).toEqual(['b.xyz']);
       expect(await cte.share('to-edr')).toMatchObject({ considered: 0, shared: 0 });
     });
 
     it('records per-indicator failures, retries them later and survives a failing batch', async () => {
       await cte.ingest('feed', [
-        { value: 'ok.example', type: 'domain' },
-        { value: 'refused.example', type: 'domain' },
+        { value: 'ok.xyz', type: 'domain' },
+        { value: 'refused.xyz', type: 'domain' },
       ]);
-      edr.refuse.add('refused.example');
+      edr.refuse.add('refused.xyz');
       await addRule();
       expect(await cte.share('to-edr')).toMatchObject({ shared: 1, failed: 1 });
-      const failed = (await cte.get('refused.example'))?.destinations[0];
+      const failed = (await cte.get('refused.xyz'))?.destinations[0];
       expect(failed).toMatchObject({
         status: 'failed',
         attempts: 1,
@@ -184,37 +181,47 @@ describe('ThreatExchange', () => {
       await clock.advance(61_000);
       expect((await cte.share('to-edr')).shared).toBe(1);
 
-      await cte.ingest('feed', [{ value: 'later.example', type: 'domain' }]);
+      await cte.ingest('feed', [{ value: 'later.xyz', type: 'domain' }]);
       edr.failCalls = 1;
+      edr.failWith = new CeError('HTTP_NETWORK', 'connection reset');
       expect(await cte.share('to-edr')).toMatchObject({ shared: 0, failed: 1 });
       await clock.advance(61_000);
       expect(await cte.share('to-edr')).toMatchObject({ shared: 1 });
+
+      await cte.ingest('feed', [{ value: 'denied.xyz', type: 'domain' }]);
+      edr.failCalls = 1;
+      edr.failWith = new CeError('HTTP_AUTH_FAILED', 'token revoked');
+      await expect(cte.share('to-edr')).rejects.toMatchObject({ code: 'HTTP_AUTH_FAILED' });
+      expect((await cte.get('denied.xyz'))?.destinations[0]).toMatchObject({
+        status: 'failed',
+        lastError: { code: 'HTTP_AUTH_FAILED' },
+      });
     });
 
     it('never shares suppressed, test, TLP:RED or echoed indicators, and applies filters and exceptions', async () => {
       await cte.ingest('feed', [
-        { value: 'high.example', type: 'domain', severity: 'high' },
-        { value: 'low.example', type: 'domain', severity: 'low' },
-        { value: 'red.example', type: 'domain', severity: 'critical', tlp: 'TLP:RED' },
-        { value: 'test.example', type: 'domain', severity: 'critical', test: true },
-        { value: 'allowed.example', type: 'domain', severity: 'critical', tags: ['allowlisted'] },
+        { value: 'high.xyz', type: 'domain', severity: 'high' },
+        { value: 'low.xyz', type: 'domain', severity: 'low' },
+        { value: 'red.xyz', type: 'domain', severity: 'critical', tlp: 'TLP:RED' },
+        { value: 'test.xyz', type: 'domain', severity: 'critical', test: true },
+        { value: 'allowed.xyz', type: 'domain', severity: 'critical', tags: ['allowlisted'] },
         { value: '10.0.0.1', type: 'ipv4', severity: 'critical' },
       ]);
-      await cte.ingest('edr', [{ value: 'from-edr.example', type: 'domain', severity: 'critical' }]);
+      await cte.ingest('edr', [{ value: 'from-edr.xyz', type: 'domain', severity: 'critical' }]);
       await addRule({ filter: 'severity >= "high"', exceptions: ['tags contains "allowlisted"'] });
       await cte.share('to-edr');
-      expect([...edr.held.keys()]).toEqual(['domain:high.example']);
+      expect([...edr.held.keys()]).toEqual(['domain:high.xyz']);
 
-      const why = await cte.explain('red.example', { ruleId: 'to-edr' });
+      const why = await cte.explain('red.xyz', { ruleId: 'to-edr' });
       expect(why).toEqual([expect.objectContaining({ eligible: false, step: 'tlp' })]);
-      expect((await cte.explain('from-edr.example'))[0]).toMatchObject({ step: 'echo' });
+      expect((await cte.explain('from-edr.xyz'))[0]).toMatchObject({ step: 'echo' });
       expect((await cte.explain('10.0.0.1'))[0]).toMatchObject({ step: 'suppressed' });
-      expect((await cte.explain('allowed.example'))[0]).toMatchObject({ step: 'exception' });
-      expect((await cte.explain('low.example'))[0]).toMatchObject({
+      expect((await cte.explain('allowed.xyz'))[0]).toMatchObject({ step: 'exception' });
+      expect((await cte.explain('low.xyz'))[0]).toMatchObject({
         step: 'filter',
         filter: expect.anything(),
       });
-      expect((await cte.explain('high.example'))[0]).toMatchObject({
+      expect((await cte.explain('high.xyz'))[0]).toMatchObject({
         eligible: true,
         state: expect.objectContaining({ status: 'shared' }),
       });
@@ -233,14 +240,14 @@ describe('ThreatExchange', () => {
 
     it('retracts what expired or was marked safe, and purges after retention', async () => {
       await cte.ingest('feed', [
-        { value: 'old.example', type: 'domain' },
-        { value: 'soon-safe.example', type: 'domain' },
+        { value: 'old.xyz', type: 'domain' },
+        { value: 'soon-safe.xyz', type: 'domain' },
       ]);
       await addRule();
       await cte.share('to-edr');
       expect(edr.held.size).toBe(2);
 
-      await cte.ingest('feed', [{ value: 'soon-safe.example', type: 'domain', safe: true }]);
+      await cte.ingest('feed', [{ value: 'soon-safe.xyz', type: 'domain', safe: true }]);
       await clock.advance(91 * day);
       const aging = await cte.runAging();
       expect(aging.expired).toBe(1);
@@ -248,27 +255,32 @@ describe('ThreatExchange', () => {
       const run = await cte.share('to-edr');
       expect(run.retracted).toBe(2);
       expect(edr.held.size).toBe(0);
-      expect((await cte.get('old.example'))?.destinations[0]).toMatchObject({ status: 'retracted' });
+      expect((await cte.get('old.xyz'))?.destinations[0]).toMatchObject({ status: 'retracted' });
 
       await clock.advance(31 * day);
       expect(await cte.runAging()).toMatchObject({ purged: 2, retained: 0 });
-      expect(await cte.get('old.example')).toBeUndefined();
+      expect(await cte.get('old.xyz')).toBeUndefined();
     });
 
     it('keeps an expired indicator past retention while a retraction is owed', async () => {
-      await cte.ingest('feed', [{ value: 'owed.example', type: 'domain' }]);
+      await cte.ingest('feed', [{ value: 'owed.xyz', type: 'domain' }]);
       await addRule();
       await cte.share('to-edr');
       await clock.advance(200 * day);
-      expect(await cte.runAging()).toMatchObject({ expired: 1, purged: 0, retained: 1 });
+      expect(await cte.runAging()).toMatchObject({ expired: 1, purged: 0, retained: 0 });
+      await clock.advance(31 * day);
+      expect(await cte.runAging()).toMatchObject({ expired: 0, purged: 0, retained: 1 });
+      expect(await cte.get('owed.xyz')).toBeDefined();
+      expect((await cte.share('to-edr')).retracted).toBe(1);
+      expect(await cte.runAging()).toMatchObject({ purged: 1, retained: 0 });
     });
 
     it('replaces the whole list of a replace destination, caps it, and retracts by omission', async () => {
       await cte.ingest('feed', [
-        { value: 'http://one.example/', severity: 'low' },
-        { value: 'two.example', type: 'domain', severity: 'critical' },
-        { value: 'three.example', type: 'domain', severity: 'high' },
-        { value: 'four.example', type: 'domain', severity: 'medium' },
+        { value: 'http://one.xyz/', severity: 'low' },
+        { value: 'two.xyz', type: 'domain', severity: 'critical' },
+        { value: 'three.xyz', type: 'domain', severity: 'high' },
+        { value: 'four.xyz', type: 'domain', severity: 'medium' },
         { value: '198.51.100.9', type: 'ipv4' },
       ]);
       await cte.putSharingRule({
@@ -280,11 +292,11 @@ describe('ThreatExchange', () => {
       expect(run).toMatchObject({ mode: 'full', shared: 3, overCapacity: 1 });
       expect(gateway.pushes).toHaveLength(1);
       expect([...gateway.held.keys()].sort()).toEqual([
-        'domain:four.example',
-        'domain:three.example',
-        'domain:two.example',
+        'domain:four.xyz',
+        'domain:three.xyz',
+        'domain:two.xyz',
       ]);
-      expect((await cte.get('http://one.example/'))?.destinations[0]).toMatchObject({
+      expect((await cte.get('http://one.xyz/'))?.destinations[0]).toMatchObject({
         status: 'failed',
         lastError: { code: 'CONFLICT' },
       });
@@ -292,14 +304,14 @@ describe('ThreatExchange', () => {
       expect((await cte.share('to-gw')).shared).toBe(0);
       expect(gateway.pushes).toHaveLength(1);
 
-      await cte.setActive('two.example', false);
+      await cte.setActive('two.xyz', false);
       const after = await cte.share('to-gw');
       expect(gateway.pushes).toHaveLength(2);
       expect(after.retracted).toBe(1);
       expect([...gateway.held.keys()].sort()).toEqual([
-        'domain:four.example',
-        'domain:three.example',
-        'url:http://one.example/',
+        'domain:four.xyz',
+        'domain:three.xyz',
+        'url:http://one.xyz/',
       ]);
     });
 
@@ -339,49 +351,49 @@ describe('ThreatExchange', () => {
     });
 
     it('deleting a rule retracts what it shared', async () => {
-      await cte.ingest('feed', [{ value: 'gone.example', type: 'domain' }]);
+      await cte.ingest('feed', [{ value: 'gone.xyz', type: 'domain' }]);
       await addRule();
       await cte.share('to-edr');
       await cte.deleteSharingRule('to-edr');
       expect(edr.held.size).toBe(0);
       expect(await cte.listSharingRules()).toEqual([]);
-      expect((await cte.get('gone.example'))?.destinations).toEqual([]);
+      expect((await cte.get('gone.xyz'))?.destinations).toEqual([]);
     });
   });
 
   describe('pulls', () => {
     it('stores checkpoints per batch and resumes after a crash mid-pull', async () => {
       feed.nextPull = [
-        { indicators: [{ value: 'one.example' }], checkpoint: 'c1' },
-        { indicators: [{ value: 'two.example' }], checkpoint: 'c2' },
-        { indicators: [{ value: 'three.example' }], checkpoint: 'c3' },
+        { indicators: [{ value: 'one.xyz' }], checkpoint: 'c1' },
+        { indicators: [{ value: 'two.xyz' }], checkpoint: 'c2' },
+        { indicators: [{ value: 'three.xyz' }], checkpoint: 'c3' },
       ];
       feed.failAfter = 2;
       await expect(cte.pull('feed')).rejects.toMatchObject({ code: 'PLUGIN_FAILED' });
       expect(await cte.count()).toBe(2);
       feed.failAfter = undefined;
-      feed.nextPull = [{ indicators: [{ value: 'three.example' }], checkpoint: 'c3' }];
+      feed.nextPull = [{ indicators: [{ value: 'three.xyz' }], checkpoint: 'c3' }];
       const report = await cte.pull('feed');
       expect(feed.startedFrom).toEqual([undefined, 'c2']);
       expect(report).toMatchObject({ batches: 1, new: 1, checkpoint: 'c3' });
     });
 
     it('withdraws entries that vanish from a full-list source and retracts them', async () => {
-      list.nextPull = [{ indicators: [{ value: 'keep.example' }, { value: 'drop.example' }] }];
+      list.nextPull = [{ indicators: [{ value: 'keep.xyz' }, { value: 'drop.xyz' }] }];
       await cte.pull('list');
       await addRuleFor('list');
       await cte.share('from-list');
       expect(edr.held.size).toBe(2);
       await clock.advance(60_000);
-      list.nextPull = [{ indicators: [{ value: 'keep.example' }] }];
+      list.nextPull = [{ indicators: [{ value: 'keep.xyz' }] }];
       const report = await cte.pull('list');
       expect(report.withdrawn).toBe(1);
-      expect((await cte.get('drop.example'))?.indicator).toMatchObject({
+      expect((await cte.get('drop.xyz'))?.indicator).toMatchObject({
         active: false,
         inactiveReason: 'withdrawn',
       });
       expect((await cte.share('from-list')).retracted).toBe(1);
-      expect([...edr.held.keys()]).toEqual(['domain:keep.example']);
+      expect([...edr.held.keys()]).toEqual(['domain:keep.xyz']);
     });
 
     const addRuleFor = (source: string) =>
@@ -395,23 +407,22 @@ describe('ThreatExchange', () => {
   describe('lists, sightings and search', () => {
     it('exports saved lists as text, CSV and JSON', async () => {
       await cte.ingest('feed', [
-        { value: 'http://phish.example/login', tags: ['phishing'], severity: 'high' },
-        { value: 'http://other.example/', tags: ['malware'] },
-        { value: 'http://=cmd.example/', tags: ['phishing'] },
+        { value: 'http://phish.xyz/login', tags: ['phishing'], severity: 'high' },
+        { value: 'http://other.xyz/', tags: ['malware'] },
+        { value: 'http://cmd.xyz/', tags: ['phishing', '=cmd'] },
       ]);
       await cte.putList({ name: 'Phishing_URLs', rule: 'type = "url" and tags contains "phishing"' });
-      expect(await cte.exportList('Phishing_URLs', 'text')).toBe(
-        'http://=cmd.example/\nhttp://phish.example/login\n',
-      );
+      expect(await cte.exportList('Phishing_URLs', 'text')).toBe('http://cmd.xyz/\nhttp://phish.xyz/login\n');
       const csv = await cte.exportList('Phishing_URLs', 'csv');
       expect(csv.split('\r\n')[0]).toBe(
         'type,value,severity,reputation,confidence,tags,sources,first_seen,last_seen,expires_at',
       );
-      expect(csv).toContain('url,http://phish.example/login,high,5,,phishing,feed,');
+      expect(csv).toContain('url,http://phish.xyz/login,high,5,,phishing,feed,');
+      expect(csv).toContain(`url,http://cmd.xyz/,unknown,5,,"'=cmd;phishing",feed,`);
       const json = JSON.parse(await cte.exportList('Phishing_URLs', 'json'));
       expect(json.map((row: { value: string }) => row.value)).toEqual([
-        'http://=cmd.example/',
-        'http://phish.example/login',
+        'http://cmd.xyz/',
+        'http://phish.xyz/login',
       ]);
       await cte.putSharingRule({
         id: 'phish',
@@ -419,21 +430,18 @@ describe('ThreatExchange', () => {
         destination: { configId: 'edr', action: 'block' },
       });
       await cte.share('phish');
-      expect([...edr.held.keys()].sort()).toEqual([
-        'url:http://=cmd.example/',
-        'url:http://phish.example/login',
-      ]);
+      expect([...edr.held.keys()].sort()).toEqual(['url:http://cmd.xyz/', 'url:http://phish.xyz/login']);
       await expect(cte.deleteList('Phishing_URLs')).rejects.toMatchObject({ code: 'CONFLICT' });
     });
 
     it('records sightings per system and finds sighted indicators', async () => {
       await cte.ingest('feed', [
-        { value: 'seen.example', type: 'domain' },
-        { value: 'unseen.example', type: 'domain' },
+        { value: 'seen.xyz', type: 'domain' },
+        { value: 'unseen.xyz', type: 'domain' },
       ]);
-      await cte.reportSighting({ value: 'seen.example', system: 'proxy-1', count: 3 });
+      await cte.reportSighting({ value: 'seen.xyz', system: 'proxy-1', count: 3 });
       await clock.advance(1_000);
-      const indicator = await cte.reportSighting({ value: 'SEEN.example', type: 'domain', system: 'edr' });
+      const indicator = await cte.reportSighting({ value: 'SEEN.xyz', type: 'domain', system: 'edr' });
       expect(indicator?.sightings).toEqual({
         total: 4,
         systems: [
@@ -441,30 +449,30 @@ describe('ThreatExchange', () => {
           { system: 'proxy-1', count: 3, firstSeen: clock.now() - 1_000, lastSeen: clock.now() - 1_000 },
         ],
       });
-      expect(await cte.reportSighting({ value: 'never.example', system: 'x' })).toBeUndefined();
-      expect((await cte.search({ sighted: true })).items.map((i) => i.value)).toEqual(['seen.example']);
+      expect(await cte.reportSighting({ value: 'never.xyz', system: 'x' })).toBeUndefined();
+      expect((await cte.search({ sighted: true })).items.map((i) => i.value)).toEqual(['seen.xyz']);
       expect(events.filter(([name]) => name === 'indicator-sighted')).toHaveLength(2);
-      await expect(
-        cte.reportSighting({ value: 'seen.example', system: 'x', count: 0 }),
-      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      await expect(cte.reportSighting({ value: 'seen.xyz', system: 'x', count: 0 })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
     });
 
     it('suppresses by user allowlists and MISP-style warninglists, re-checking stored indicators', async () => {
       await cte.ingest('feed', [
-        { value: 'corp.example', type: 'domain' },
-        { value: 'www.corp.example', type: 'hostname' },
+        { value: 'corp.xyz', type: 'domain' },
+        { value: 'www.corp.xyz', type: 'hostname' },
       ]);
       await cte.putAllowlist({
         id: 'corp',
         name: 'Our domains',
-        entries: [{ type: 'domain', value: 'corp.example' }],
+        entries: [{ type: 'domain', value: 'corp.xyz' }],
       });
-      expect((await cte.get('www.corp.example', 'hostname'))?.indicator.suppressedBy).toMatchObject({
+      expect((await cte.get('www.corp.xyz', 'hostname'))?.indicator.suppressedBy).toMatchObject({
         listId: 'corp',
         listName: 'Our domains',
       });
       await cte.removeWarninglist('corp');
-      expect((await cte.get('www.corp.example', 'hostname'))?.indicator.suppressedBy).toBeUndefined();
+      expect((await cte.get('www.corp.xyz', 'hostname'))?.indicator.suppressedBy).toBeUndefined();
     });
   });
 });

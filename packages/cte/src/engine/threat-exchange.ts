@@ -87,6 +87,12 @@ export interface ThreatExchangeOptions {
    * @default 10000
    */
   batchSize?: number;
+  /**
+   * Schedule pulls, sharing runs and aging on the exchange's scheduler. Turn it off when your
+   * own job system calls `pull`, `share` and `runAging`.
+   * @default true
+   */
+  schedule?: boolean;
 }
 
 /** An indicator with everything known about it. */
@@ -163,6 +169,7 @@ export class ThreatExchange {
   private readonly warninglists = new WarninglistIndex();
   private readonly sourcePolicyCache = new Map<string, SourcePolicy>();
   private readonly writes = new AsyncMutex();
+  private readonly ruleRuns = new Map<string, AsyncMutex>();
   private readonly batchSize: number;
   private started = false;
 
@@ -229,6 +236,7 @@ export class ThreatExchange {
       this.warninglists.add(entry.value, { replace: true, invalidEntries: 'skip' });
     }
     this.started = true;
+    if (this.options.schedule === false) return;
     this.host.scheduler.every('cte-aging', this.options.agingIntervalMs ?? 300_000, async () => {
       await this.runAging();
     });
@@ -249,7 +257,13 @@ export class ThreatExchange {
   async onConfigurationChanged(change: { kind: string; configId: string; pluginId: string }): Promise<void> {
     const name = `cte-pull:${change.configId}`;
     await this.host.scheduler.cancel(name);
-    if (!this.started || change.kind === 'removed' || change.kind === 'disabled') return;
+    if (
+      !this.started ||
+      this.options.schedule === false ||
+      change.kind === 'removed' ||
+      change.kind === 'disabled'
+    )
+      return;
     const records = await this.host.plugins.enabledConfigurations('cte');
     const record = records.find((candidate) => candidate.id === change.configId);
     if (record) this.schedulePull(record.id, record.pluginId, record.intervalMs);
@@ -270,7 +284,7 @@ export class ThreatExchange {
 
   private scheduleRule(rule: SharingRule): void {
     const name = `cte-share:${rule.id}`;
-    if (!this.started || !rule.enabled) return;
+    if (!this.started || this.options.schedule === false || !rule.enabled) return;
     this.host.scheduler.every(
       name,
       rule.interval,
