@@ -536,10 +536,22 @@ export class ThreatExchange {
     });
   }
 
-  /** Runs a sharing rule now. */
+  /** Runs a sharing rule now; a run already under way for the rule finishes first. */
   async share(
     ruleId: string,
     options: { signal?: AbortSignal; retractAll?: boolean } = {},
+  ): Promise<ShareRunReport> {
+    let mutex = this.ruleRuns.get(ruleId);
+    if (!mutex) {
+      mutex = new AsyncMutex();
+      this.ruleRuns.set(ruleId, mutex);
+    }
+    return mutex.run(() => this.shareNow(ruleId, options));
+  }
+
+  private async shareNow(
+    ruleId: string,
+    options: { signal?: AbortSignal; retractAll?: boolean },
   ): Promise<ShareRunReport> {
     const rule = await this.getSharingRule(ruleId);
     if (!rule) throw new CeError('NOT_FOUND', `no sharing rule "${ruleId}"`);
