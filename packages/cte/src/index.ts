@@ -5,11 +5,22 @@ export type { AgingReport } from './aging/aging-run.js';
 export type { DecayModel } from './aging/decay.js';
 export { decayExpiry, decayModelSchema, decayScore } from './aging/decay.js';
 export type { IngestReport, RejectedSample } from './engine/ingest-report.js';
-export type { MergeStrategy, IndicatorPolicy, IndicatorPolicyInput, SourcePolicy, SourcePolicyInput } from './engine/source-policy.js';
-export { defaultSourcePolicy, indicatorPolicySchema, mergeStrategies, sourcePolicySchema } from './engine/source-policy.js';
-export { reconcile } from './engine/reconcile.js';
-export type { SourcePolicyLookup } from './engine/reconcile.js';
 export { parseIndicatorText } from './engine/parse-indicator-text.js';
+export type { SourcePolicyLookup } from './engine/reconcile.js';
+export { reconcile } from './engine/reconcile.js';
+export type {
+  IndicatorPolicy,
+  IndicatorPolicyInput,
+  MergeStrategy,
+  SourcePolicy,
+  SourcePolicyInput,
+} from './engine/source-policy.js';
+export {
+  defaultSourcePolicy,
+  indicatorPolicySchema,
+  mergeStrategies,
+  sourcePolicySchema,
+} from './engine/source-policy.js';
 export type {
   IndicatorDetails,
   PullReport,
@@ -31,13 +42,6 @@ export type {
 export { threatExchange } from './engine/threat-exchange-module.js';
 export type { ExportFormat } from './lists/export-indicators.js';
 export { exportIndicators } from './lists/export-indicators.js';
-export type { Eligibility, EligibilityStep, SharingView } from './sharing/eligibility.js';
-export { sharingView } from './sharing/eligibility.js';
-export { sharedFingerprint, toSharedIndicator } from './sharing/fingerprint.js';
-export type { ShareRunReport } from './sharing/share-run.js';
-export { destinationIdOf } from './sharing/share-run.js';
-export type { IndicatorList, IndicatorListInput, SharingRule, SharingRuleInput } from './sharing/sharing-rule.js';
-export { indicatorListInputSchema, sharingRuleInputSchema } from './sharing/sharing-rule.js';
 // Normalization
 export type { HashType, IndicatorType } from './normalize/indicator-types.js';
 export {
@@ -56,6 +60,18 @@ export type {
 } from './normalize/normalize-result.js';
 export { indicatorValueLimits, normalizeFailureCodes } from './normalize/normalize-result.js';
 export { refang } from './normalize/refang.js';
+export type { Eligibility, EligibilityStep, SharingView } from './sharing/eligibility.js';
+export { sharingView } from './sharing/eligibility.js';
+export { sharedFingerprint, toSharedIndicator } from './sharing/fingerprint.js';
+export type { ShareRunReport } from './sharing/share-run.js';
+export { destinationIdOf } from './sharing/share-run.js';
+export type {
+  IndicatorList,
+  IndicatorListInput,
+  SharingRule,
+  SharingRuleInput,
+} from './sharing/sharing-rule.js';
+export { indicatorListInputSchema, sharingRuleInputSchema } from './sharing/sharing-rule.js';
 // Warninglists
 export type { BuiltinWarninglistId } from './warninglists/builtin-warninglists.js';
 export { builtinWarninglistIds, builtinWarninglists } from './warninglists/builtin-warninglists.js';
