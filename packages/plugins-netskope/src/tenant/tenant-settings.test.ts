@@ -1,5 +1,6 @@
-import { HttpError } from '@ce/core';
+import { configJsonSchema, findSecretPaths, HttpError } from '@ce/core';
 import { describe, expect, it } from 'vitest';
+import { netskopeConfigSchema } from '../cte/netskope-plugin.js';
 import { mapNetskopeError, netskopeErrorMessage, refusedEntries, v1Error } from './netskope-errors.js';
 import { netskopeBaseUrl, netskopeHttpSettings, netskopeTenantSettingsSchema } from './tenant-settings.js';
 
@@ -18,6 +19,15 @@ describe('tenant settings', () => {
       headers: { 'netskope-api-token': 'v2-token-123' },
       rateLimit: { requestsPerSecond: 4, burst: 1 },
     });
+  });
+
+  it('marks both tokens as secrets, so the host stores them apart and redacts them', () => {
+    expect(findSecretPaths(netskopeConfigSchema)).toEqual([['apiToken'], ['v1Token']]);
+    const json = configJsonSchema(netskopeConfigSchema) as {
+      properties: Record<string, Record<string, unknown>>;
+    };
+    expect(json.properties.apiToken).toMatchObject({ secret: true, writeOnly: true });
+    expect(json.properties.requestsPerSecond).toMatchObject({ default: 4 });
   });
 
   it('refuses a tenant that is neither a name, a host nor a URL', () => {
