@@ -3,10 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { IndicatorBatch, PluginContext, SourceCheckpoint } from '@ce/core';
+import {
+  configJsonSchema,
+  findSecretPaths,
+  type IndicatorBatch,
+  type PluginContext,
+  type SourceCheckpoint,
+} from '@ce/core';
 import { createPluginHarness, type PluginHarness } from '@ce/plugin-kit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FeedConfig } from './feed-config.js';
+import { type FeedConfig, feedConfigSchema } from './feed-config.js';
 import {
   type FeedServer,
   feedFixturePaths,
@@ -401,6 +407,23 @@ describe('feed plugin over local files', () => {
     });
   });
 
+  it('stops with ABORTED when the host aborts the pull', async () => {
+    const plugin = createFeedPlugin({ allowFileSources: true });
+    const harness = createPluginHarness(plugin, {
+      config: { format: 'lines', url: join(feedFixturesDirectory(), 'generic-list.txt') },
+    });
+    const controller = new AbortController();
+    controller.abort();
+    const error = await (async () => {
+      for await (const _ of plugin.cte?.source?.pull(harness.newContext(controller.signal), undefined) ??
+        []) {
+        // nothing is expected
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ABORTED' });
+    await harness.close();
+  });
+
   it('keeps files inside the allowed roots, symbolic links resolved', async () => {
     const plugin = createFeedPlugin({ allowFileSources: true, fileRoots: [feedFixturesDirectory()] });
     const inside = await pullWith(plugin, {
@@ -439,6 +462,14 @@ describe('feed plugin configuration', () => {
       ok: true,
       config: { batchSize: 5_000 },
     });
+  });
+
+  it('marks the auth token as the only secret and has a JSON Schema for user interfaces', () => {
+    expect(findSecretPaths(feedConfigSchema)).toEqual([['auth', 'token']]);
+    const schema = configJsonSchema(feedConfigSchema) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['url', 'preset', 'format', 'fields', 'auth']),
+    );
   });
 
   it('declares a full-list threat source', () => {

@@ -25,8 +25,11 @@ export interface FeedParser {
 
 /** One skipped record, kept as a sample for the pull's warning. */
 export interface SkipSample {
+  /** Line (or JSON record) number, 1-based. */
   line: number;
+  /** Why, as counted. */
   kind: SkipKind;
+  /** Why, in words. */
   reason: string;
   /** The start of the record, at most 80 characters. */
   excerpt: string;
