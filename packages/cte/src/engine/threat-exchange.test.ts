@@ -394,6 +394,10 @@ describe('ThreatExchange', () => {
       });
       expect((await cte.share('from-list')).retracted).toBe(1);
       expect([...edr.held.keys()]).toEqual(['domain:keep.xyz']);
+      // A pull that yields no batch (the feed was not modified) withdraws nothing.
+      list.nextPull = [];
+      expect((await cte.pull('list')).withdrawn).toBe(0);
+      expect((await cte.get('keep.xyz'))?.indicator.active).toBe(true);
     });
 
     const addRuleFor = (source: string) =>

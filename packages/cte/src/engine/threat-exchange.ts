@@ -368,7 +368,8 @@ export class ThreatExchange {
       },
       { ...(options.signal ? { signal: options.signal } : {}), timeoutMs: 3_600_000 },
     );
-    if (source.mode === 'full') {
+    // A full-list pull that yielded nothing means "not modified" (an HTTP 304): nothing vanished.
+    if (source.mode === 'full' && report.batches > 0) {
       const withdrawn = await this.writes.run(() =>
         withdrawUnreported(this.ingestContext(), configId, startedAt),
       );
