@@ -1,5 +1,5 @@
-import type { IndicatorType } from '@ce/core';
 import { describe, expect, it } from 'vitest';
+import type { IndicatorType } from '../normalize/indicator-types.js';
 import { builtinWarninglistIds, builtinWarninglists } from './builtin-warninglists.js';
 import { createWarninglistMatcher } from './warninglist-index.js';
 

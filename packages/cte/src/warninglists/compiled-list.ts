@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IndicatorType } from '@ce/core';
+import type { IndicatorType } from '../normalize/indicator-types.js';
 import { Ipv4BlockSet, Ipv6BlockSet } from './cidr-index.js';
 import {
   canonicalExactEntry,

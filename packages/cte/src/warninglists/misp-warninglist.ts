@@ -11,8 +11,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { type IndicatorType, indicatorTypes, ValidationError } from '@ce/core';
+import { ValidationError } from '@ce/core';
 import { z } from 'zod';
+import { type IndicatorType, indicatorTypes } from '../normalize/indicator-types.js';
 import {
   type WarninglistDefinition,
   warninglistCategories,

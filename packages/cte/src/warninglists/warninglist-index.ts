@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { CeError, type FieldIssue, type IndicatorType, indicatorTypes, ValidationError } from '@ce/core';
+import { CeError, type FieldIssue, ValidationError } from '@ce/core';
+import { type IndicatorType, indicatorTypes } from '../normalize/indicator-types.js';
 import { builtinWarninglists } from './builtin-warninglists.js';
 import { CompiledList, probeIndicator } from './compiled-list.js';
 import {

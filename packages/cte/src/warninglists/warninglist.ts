@@ -18,8 +18,9 @@
  *
  * @module
  */
-import { type IndicatorType, identifierSchema, indicatorTypeSchema } from '@ce/core';
+import { identifierSchema } from '@ce/core';
 import { z } from 'zod';
+import { type IndicatorType, indicatorTypeSchema } from '../normalize/indicator-types.js';
 
 /** The ways a warninglist matches, named as in MISP's format. */
 export const warninglistMatchTypes = ['string', 'substring', 'hostname', 'cidr', 'regex'] as const;
