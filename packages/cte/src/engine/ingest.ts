@@ -1,17 +1,17 @@
-import {
-  type IndicatorKey,
-  type IndicatorReport,
-  type IndicatorType,
-  type IocStore,
-  indicatorReportSchema,
-  type SourceRecord,
-  type StoredIndicator,
-  type Suppression,
+import type {
+  IndicatorKey,
+  IndicatorReport,
+  IndicatorType,
+  IocStore,
+  SourceRecord,
+  StoredIndicator,
+  Suppression,
 } from '@ce/core';
 import type { DecayModel } from '../aging/decay.js';
 import { normalizeIndicator } from '../normalize/normalize-indicator.js';
 import { computeState } from './indicator-state.js';
 import { emptyIngestReport, type IngestReport, recordRejection } from './ingest-report.js';
+import { parseReport } from './parse-report.js';
 import { reconcile, type SourcePolicyLookup } from './reconcile.js';
 import type { IndicatorPolicy } from './source-policy.js';
 import { applyReport } from './source-record.js';
@@ -51,16 +51,10 @@ export async function ingestBatch(
   report.received = reports.length;
   const byKey = new Map<string, { key: IndicatorKey; report: IndicatorReport }>();
   for (const raw of reports) {
-    const parsed = indicatorReportSchema.safeParse(raw);
+    const parsed = parseReport(raw);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
       const value = typeof raw === 'object' && raw !== null ? (raw as { value?: unknown }).value : raw;
-      recordRejection(
-        report,
-        value,
-        'invalid-report',
-        `${issue?.path.join('.') || 'report'}: ${issue?.message ?? 'invalid'}`,
-      );
+      recordRejection(report, value, 'invalid-report', parsed.issue);
       continue;
     }
     const normalized = normalizeIndicator(parsed.data.value, parsed.data.type);

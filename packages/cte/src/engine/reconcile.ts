@@ -104,6 +104,7 @@ export function reconcile(
   const current = sources.filter((record) => record.withdrawnAt === undefined);
   const records = current.length > 0 ? current : sources;
   if (records.length === 0) throw new RangeError('an indicator needs at least one source record');
+  if (records.length === 1) return fromOneSource(records[0] as SourceRecord);
   const severity = pick(
     records,
     policy.severityStrategy,
@@ -147,5 +148,23 @@ export function reconcile(
   if (externalUrl !== undefined) merged.externalUrl = externalUrl;
   if (tlp !== undefined) merged.tlp = tlp;
   if (verdict) merged.verdict = verdict;
+  return merged;
+}
+
+/** The merged view when one source speaks: its record as it is (the common case, kept cheap). */
+function fromOneSource(record: SourceRecord): MergedIndicator {
+  const merged: MergedIndicator = {
+    severity: record.severity,
+    reputation: record.reputation,
+    tags: record.tags,
+    safe: record.safe,
+    test: record.test,
+    firstSeen: record.firstSeen,
+    lastSeen: record.lastSeen,
+  };
+  if (record.confidence !== undefined) merged.confidence = record.confidence;
+  if (record.comments !== undefined) merged.comments = record.comments;
+  if (record.externalUrl !== undefined) merged.externalUrl = record.externalUrl;
+  if (record.tlp !== undefined) merged.tlp = record.tlp;
   return merged;
 }
