@@ -6,6 +6,7 @@ import {
   indicatorTypes,
   type SharedIndicator,
   type SourceCheckpoint,
+  toCeError,
 } from '@ce/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPluginHarness, type PluginHarness } from '../plugin-harness.js';
@@ -47,13 +48,32 @@ const sampleValues: Record<IndicatorType, string> = {
   email: 'contract@contract-test.example',
 };
 
-function sampleIndicator(type: IndicatorType, suffix = ''): SharedIndicator {
+// A distinct value per index (0 to 255), so that a batch never holds one key twice, as the
+// engine's batches never do: addresses and networks count up within the documentation ranges.
+function sampleValue(type: IndicatorType, index: number | undefined): string {
   const base = sampleValues[type];
-  const value = suffix
-    ? type === 'md5' || type === 'sha1' || type === 'sha256'
-      ? base.slice(0, -suffix.length) + suffix
-      : base.replace('contract-test', `contract-test${suffix}`)
-    : base;
+  if (index === undefined) return base;
+  const hex = index.toString(16).padStart(2, '0');
+  switch (type) {
+    case 'md5':
+    case 'sha1':
+    case 'sha256':
+      return base.slice(0, -hex.length) + hex;
+    case 'ipv4':
+      return `192.0.2.${index}`;
+    case 'ipv6':
+      return `2001:db8::${hex}`;
+    case 'ipv4-cidr':
+      return `198.51.100.${index}/32`;
+    case 'ipv6-cidr':
+      return `2001:db8:${hex}::/48`;
+    default:
+      return base.replace('contract-test', `contract-test${hex}`);
+  }
+}
+
+function sampleIndicator(type: IndicatorType, index?: number): SharedIndicator {
+  const value = sampleValue(type, index);
   return {
     type,
     value,
@@ -159,7 +179,14 @@ export function runThreatSourceContract(
           // A source may yield what it already holds, but must not go on fetching.
         }
       })();
-      await expect(pulled).rejects.toBeDefined();
+      const error = await pulled.then(
+        () => undefined,
+        (reason: unknown) => reason ?? new Error('rejected without a reason'),
+      );
+      expect(error, 'an aborted pull must reject').toBeDefined();
+      // Rethrowing the signal's reason passes on the host's own error (`throwIfAborted()`);
+      // anything else must say it was aborted, not fail for an unrelated cause.
+      if (error !== controller.signal.reason) expect(toCeError(error).code).toBe('ABORTED');
     });
   });
 }
@@ -214,7 +241,7 @@ export function runThreatDestinationContract(
         const batch = Array.from({ length: count }, (_, index) =>
           sampleIndicator(
             action.indicatorTypes[index % action.indicatorTypes.length] as IndicatorType,
-            index.toString(16).padStart(2, '0'),
+            index,
           ),
         );
         const parameters = action.parameters?.parse(options.actionParameters?.[action.id] ?? {}) ?? {};
