@@ -4,7 +4,8 @@ import type { SqliteMigrationSet } from './sqlite-migrations.js';
  * The tables of the threat exchange's `IocStore` (namespace `cte`), applied by
  * `createSqliteStorage` after the core set.
  *
- * - `cte_indicators`: one row per indicator. The columns that queries filter on are copied out of
+ * - `cte_indicators`: one row per indicator, its rowid the sequence (a write replaces the row, so
+ *   the table is in change order and `changesSince` is a range scan without a second index). The columns that queries filter on are copied out of
  *   the record (`active`, `suppressed`, `severity`, timestamps, and `source_ids` / `tags` as
  *   U+001F-delimited lists); the whole record (but its type, value and sequence) is in `data`, in
  *   the binary form of `createIndicatorCodec` from `@ce/core`, which decodes about three times
@@ -21,10 +22,9 @@ export const cteSqliteMigrations: SqliteMigrationSet = {
       up(db) {
         db.exec(`
           CREATE TABLE cte_indicators (
-            id INTEGER PRIMARY KEY,
+            sequence INTEGER PRIMARY KEY,
             type TEXT NOT NULL,
             value TEXT NOT NULL,
-            sequence INTEGER NOT NULL,
             active INTEGER NOT NULL,
             suppressed INTEGER NOT NULL,
             sighted INTEGER NOT NULL,
@@ -38,7 +38,6 @@ export const cteSqliteMigrations: SqliteMigrationSet = {
             data BLOB NOT NULL,
             UNIQUE (type, value)
           );
-          CREATE UNIQUE INDEX cte_indicators_sequence ON cte_indicators (sequence);
           CREATE TABLE cte_counters (
             name TEXT PRIMARY KEY,
             value INTEGER NOT NULL

@@ -42,15 +42,11 @@ function prepare(db: Database.Database) {
   return {
     sequence: db.prepare<[], number>("SELECT value FROM cte_counters WHERE name = 'sequence'").pluck(),
     setSequence: db.prepare<[number]>("UPDATE cte_counters SET value = ? WHERE name = 'sequence'"),
+    // REPLACE deletes the row of the same (type, value) first: the new row takes the new sequence.
     upsert: db.prepare(
-      `INSERT INTO cte_indicators (type, value, sequence, active, suppressed, sighted, severity, created_at,
-         last_seen, expires_at, inactive_since, source_ids, tags, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (type, value) DO UPDATE SET sequence = excluded.sequence, active = excluded.active,
-         suppressed = excluded.suppressed, sighted = excluded.sighted, severity = excluded.severity,
-         created_at = excluded.created_at, last_seen = excluded.last_seen, expires_at = excluded.expires_at,
-         inactive_since = excluded.inactive_since, source_ids = excluded.source_ids, tags = excluded.tags,
-         data = excluded.data`,
+      `INSERT OR REPLACE INTO cte_indicators (sequence, type, value, active, suppressed, sighted, severity,
+         created_at, last_seen, expires_at, inactive_since, source_ids, tags, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     get: db
       .prepare<[string, string], IndicatorRow>(
@@ -224,9 +220,9 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
           ? `${separator}${merged.tags.join(separator)}${separator}`
           : '';
         s.upsert.run(
+          sequence,
           record.type,
           record.value,
-          sequence,
           record.active ? 1 : 0,
           record.suppressedBy != null ? 1 : 0,
           (record.sightings?.total ?? 0) > 0 ? 1 : 0,

@@ -57,6 +57,20 @@ describe('memory IocStore', () => {
     expect(page.items.map((item) => item.sources[0]?.tags)).toEqual([['tag-r999.example']]);
   });
 
+  it('stores records larger than a chunk, also written twice in one batch', async () => {
+    const store = createMemoryIocStore();
+    const big = (fill: string) => {
+      const item = record('big.example', 1);
+      (item.sources[0] as { comments?: string }).comments = fill.repeat(5_000_000);
+      return item;
+    };
+    await store.putMany([big('a'), record('small.example', 1), big('b')]);
+    await store.putMany([big('c'), big('d')]);
+    const read = await store.get({ type: 'domain', value: 'big.example' });
+    expect(read?.sources[0]?.comments).toBe('d'.repeat(5_000_000));
+    expect((await store.get({ type: 'domain', value: 'small.example' }))?.updatedAt).toBe(1);
+  });
+
   it('keeps extra properties it does not know, as JSON would', async () => {
     const store = createMemoryIocStore();
     const input = { ...record('x.example', 1), future: { nested: [1, 'two', null] } };

@@ -50,9 +50,96 @@ const flagSighted = 4;
 const typeIds = new Map<string, number>(indicatorTypes.map((type, id) => [type, id]));
 const severityIds = new Map<string, number>(indicatorSeverities.map((severity, id) => [severity, id]));
 
+/** FNV-1a over UTF-16 code units. */
+function hashOf(value: string): number {
+  let hash = 0x811c9dc5 | 0;
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash;
+}
+
+/**
+ * Value → slot for the values of one type: open addressing with linear probing in typed arrays,
+ * so a million keys cost 16 MB outside the JavaScript heap instead of a `Map`'s 40 MB inside it
+ * (a smaller heap is also a smaller heap reservation). Values are read back from the slot column.
+ */
+class SlotTable {
+  /** Slot + 1 per bucket; 0 is empty. */
+  private entries = new Int32Array(16);
+  private hashes = new Int32Array(16);
+  size = 0;
+
+  constructor(private readonly valueOf: (slot: number) => string | undefined) {}
+
+  private find(value: string, hash: number): number {
+    const mask = this.entries.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = this.entries[i] as number;
+      if (entry === 0) return -1;
+      if (this.hashes[i] === hash && this.valueOf(entry - 1) === value) return i;
+    }
+  }
+
+  get(value: string): number | undefined {
+    const bucket = this.find(value, hashOf(value));
+    return bucket < 0 ? undefined : (this.entries[bucket] as number) - 1;
+  }
+
+  has(value: string): boolean {
+    return this.find(value, hashOf(value)) >= 0;
+  }
+
+  /** Adds a value that is not in the table. */
+  set(value: string, slot: number): void {
+    if ((this.size + 1) * 2 > this.entries.length) this.resize(this.entries.length * 2);
+    this.place(hashOf(value), slot + 1);
+    this.size++;
+  }
+
+  private place(hash: number, entry: number): void {
+    const mask = this.entries.length - 1;
+    let i = hash & mask;
+    while (this.entries[i] !== 0) i = (i + 1) & mask;
+    this.entries[i] = entry;
+    this.hashes[i] = hash;
+  }
+
+  private resize(capacity: number): void {
+    const entries = this.entries;
+    const hashes = this.hashes;
+    this.entries = new Int32Array(capacity);
+    this.hashes = new Int32Array(capacity);
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i] !== 0) this.place(hashes[i] as number, entries[i] as number);
+    }
+  }
+
+  /** Removes a value (before its slot is cleared); returns whether it was there. */
+  delete(value: string): boolean {
+    let hole = this.find(value, hashOf(value));
+    if (hole < 0) return false;
+    // Backward-shift deletion: pull later entries of the probe run into the hole.
+    const mask = this.entries.length - 1;
+    for (let j = (hole + 1) & mask; this.entries[j] !== 0; j = (j + 1) & mask) {
+      const home = (this.hashes[j] as number) & mask;
+      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!stays) {
+        this.entries[hole] = this.entries[j] as number;
+        this.hashes[hole] = this.hashes[j] as number;
+        hole = j;
+      }
+    }
+    this.entries[hole] = 0;
+    this.size--;
+    return true;
+  }
+}
+
 /** Values of one type: value → slot, plus the values sorted by code point, maintained lazily. */
 interface TypeIndex {
-  slots: Map<string, number>;
+  slots: SlotTable;
   sorted: string[];
   /** Values added since `sorted` was built; may hold values deleted since, or twice. */
   pending: string[];
@@ -168,8 +255,9 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
   let slotCount = 0;
   const freeSlots: number[] = [];
 
+  const valueOf = (slot: number): string | undefined => values[slot];
   const typeIndexes: TypeIndex[] = indicatorTypes.map(() => ({
-    slots: new Map(),
+    slots: new SlotTable(valueOf),
     sorted: [],
     pending: [],
     deleted: false,
@@ -233,12 +321,17 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     const length = lengths[slot] as number;
     liveBytes -= length;
     garbageBytes += length;
-    const live = (chunkLive[chunk] as number) - length;
-    chunkLive[chunk] = live;
-    if (live === 0 && chunk !== current) {
-      chunks[chunk] = undefined;
-      garbageBytes -= chunkUsed[chunk] as number;
-      chunkUsed[chunk] = 0;
+    chunkLive[chunk] = (chunkLive[chunk] as number) - length;
+  };
+
+  /** Frees chunks left without a live record; after a write, when no copy into them is pending. */
+  const freeEmptyChunks = (): void => {
+    for (let chunk = 0; chunk < chunks.length; chunk++) {
+      if (chunkLive[chunk] === 0 && chunk !== current && chunks[chunk] !== undefined) {
+        chunks[chunk] = undefined;
+        garbageBytes -= chunkUsed[chunk] as number;
+        chunkUsed[chunk] = 0;
+      }
     }
   };
 
@@ -321,6 +414,13 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     const encoded = codec.output();
     const stored = new Array<StoredIndicator>(records.length);
     let start = 0;
+    let runStart = 0;
+    let runTarget = Number.NaN;
+    const flushRun = (runEnd: number): void => {
+      if (runEnd === runStart || Number.isNaN(runTarget)) return;
+      const chunk = Math.floor(runTarget / chunkSpan);
+      encoded.copy(chunks[chunk] as Buffer, runTarget - chunk * chunkSpan, runStart, runEnd);
+    };
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as Omit<StoredIndicator, 'sequence'>;
       const end = ends[i] as number;
@@ -334,16 +434,21 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
           ensureSlots(slotCount + 1);
           slot = slotCount++;
         }
+        values[slot] = record.value;
         index.slots.set(record.value, slot);
         index.pending.push(record.value);
-        values[slot] = record.value;
         types[slot] = type;
       } else {
         release(slot);
       }
       const location = allocate(length);
       const chunk = Math.floor(location / chunkSpan);
-      encoded.copy(chunks[chunk] as Buffer, location - chunk * chunkSpan, start, end);
+      // Records that land next to each other are copied in one run.
+      if (location !== runTarget + (start - runStart)) {
+        flushRun(start);
+        runStart = start;
+        runTarget = location;
+      }
       chunkLive[chunk] = (chunkLive[chunk] as number) + length;
       liveBytes += length;
       locations[slot] = location;
@@ -363,6 +468,8 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
       stored[i] = { ...record, sequence };
       start = end;
     }
+    flushRun(start);
+    freeEmptyChunks();
     compactBytes();
     compactLog();
     return stored;
@@ -546,6 +653,7 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
         if (destination.states.delete(stateKey)) destination.deleted = true;
       }
     }
+    freeEmptyChunks();
     compactBytes();
     compactLog();
     return deleted;
