@@ -71,14 +71,14 @@ class SlotTable {
   private hashes = new Int32Array(16);
   size = 0;
 
-  constructor(private readonly valueOf: (slot: number) => string | undefined) {}
+  constructor(private readonly valueAt: (slot: number) => string | undefined) {}
 
   private find(value: string, hash: number): number {
     const mask = this.entries.length - 1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const entry = this.entries[i] as number;
       if (entry === 0) return -1;
-      if (this.hashes[i] === hash && this.valueOf(entry - 1) === value) return i;
+      if (this.hashes[i] === hash && this.valueAt(entry - 1) === value) return i;
     }
   }
 
@@ -255,9 +255,9 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
   let slotCount = 0;
   const freeSlots: number[] = [];
 
-  const valueOf = (slot: number): string | undefined => values[slot];
+  const valueAt = (slot: number): string | undefined => values[slot];
   const typeIndexes: TypeIndex[] = indicatorTypes.map(() => ({
-    slots: new SlotTable(valueOf),
+    slots: new SlotTable(valueAt),
     sorted: [],
     pending: [],
     deleted: false,
