@@ -18,6 +18,8 @@ export interface ScriptedSource {
   startedFrom: Array<unknown>;
   /** Throw after this many batches of the next pull (a crash mid-pull). */
   failAfter?: number;
+  /** Values the source says it no longer reports (`listRetracted`). */
+  retracted: Set<string>;
 }
 
 /** Builds a scripted source plugin (`mode` incremental or full). */
@@ -25,6 +27,7 @@ export function scriptedSource(id: string, mode: 'incremental' | 'full'): Script
   const script: ScriptedSource = {
     nextPull: [],
     startedFrom: [],
+    retracted: new Set(),
     plugin: undefined as unknown as AnyPluginDefinition,
   };
   script.plugin = {
@@ -47,6 +50,9 @@ export function scriptedSource(id: string, mode: 'incremental' | 'full'): Script
             emitted++;
             yield batch;
           }
+        },
+        async listRetracted(_context, keys) {
+          return keys.filter((key) => script.retracted.has(key.value));
         },
       },
     },

@@ -400,6 +400,20 @@ describe('ThreatExchange', () => {
       expect((await cte.get('keep.xyz'))?.indicator.active).toBe(true);
     });
 
+    it('withdraws what an incremental source says it no longer reports', async () => {
+      feed.nextPull = [{ indicators: [{ value: 'revoked.xyz' }, { value: 'kept.xyz' }], checkpoint: 'c1' }];
+      await cte.pull('feed');
+      feed.retracted.add('revoked.xyz');
+      feed.nextPull = [];
+      const report = await cte.pull('feed');
+      expect(report.withdrawn).toBe(1);
+      expect((await cte.get('revoked.xyz'))?.indicator).toMatchObject({
+        active: false,
+        inactiveReason: 'withdrawn',
+      });
+      expect((await cte.get('kept.xyz'))?.indicator.active).toBe(true);
+    });
+
     const addRuleFor = (source: string) =>
       cte.putSharingRule({
         id: `from-${source}`,

@@ -377,6 +377,15 @@ export class ThreatExchange {
       if (withdrawn.length > 0)
         this.host.events.emit('indicator-updated', { sourceId: configId, keys: withdrawn.map(keyOf) });
     }
+    const listRetracted = source.listRetracted;
+    if (source.mode === 'incremental' && listRetracted) {
+      const withdrawn = await this.withdrawRetracted(configId, (keys) =>
+        this.host.plugins.invoke(configId, 'cte.listRetracted', (context) => listRetracted(context, keys), {
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+      report.withdrawn += withdrawn;
+    }
     this.host.logger.info('source pulled', {
       configId,
       received: report.received,
@@ -386,6 +395,47 @@ export class ThreatExchange {
       withdrawn: report.withdrawn,
     });
     return report;
+  }
+
+  /**
+   * Asks a source which of the indicators it reported it no longer reports (revoked, deleted at
+   * the vendor), in chunks, and withdraws them for that source. Returns how many were withdrawn.
+   */
+  private async withdrawRetracted(
+    sourceId: string,
+    ask: (keys: IndicatorKey[]) => Promise<IndicatorKey[]>,
+  ): Promise<number> {
+    let withdrawn = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query(
+        { sourceId, active: true },
+        { limit: 1_000, ...(cursor ? { cursor } : {}) },
+      );
+      cursor = page.nextCursor;
+      if (page.items.length === 0) continue;
+      const retracted = new Set((await ask(page.items.map(keyOf))).map(indicatorKeyString));
+      const affected = page.items.filter((indicator) => retracted.has(indicatorKeyString(indicator)));
+      if (affected.length === 0) continue;
+      const written = await this.writes.run(async () => {
+        const context = this.ingestContext();
+        const current = await this.store.getMany(affected.map(keyOf));
+        const writes = current.flatMap((indicator) => {
+          if (!indicator) return [];
+          const sources = indicator.sources.map((record) =>
+            record.sourceId === sourceId && record.withdrawnAt === undefined
+              ? { ...record, withdrawnAt: context.now }
+              : record,
+          );
+          return [rebuild(context, indicator, indicator, sources)];
+        });
+        return writes.length > 0 ? this.store.putMany(writes) : [];
+      });
+      withdrawn += written.length;
+      if (written.length > 0)
+        this.host.events.emit('indicator-updated', { sourceId, keys: written.map(keyOf) });
+    } while (cursor);
+    return withdrawn;
   }
 
   // ---- reading --------------------------------------------------------------------------
