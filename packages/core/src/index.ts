@@ -294,6 +294,7 @@ export {
   resolveIocLimit,
   utcDayMs,
   utcDayString,
+  withSequence,
 } from './threat/ioc-store-support.js';
 export type { MemoryIocStoreOptions } from './threat/memory-ioc-store.js';
 export { createMemoryIocStore } from './threat/memory-ioc-store.js';

@@ -25,6 +25,7 @@ import {
   type StoredIndicator,
   utcDayString,
   ValidationError,
+  withSequence,
 } from '@ce/core';
 import type Database from 'better-sqlite3';
 import type { SqliteStorage } from './sqlite-storage.js';
@@ -201,9 +202,11 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
     return write((s) => {
       codec.reset();
       const ends = new Uint32Array(records.length);
+      const extra = new Uint8Array(records.length);
       for (let i = 0; i < records.length; i++) {
         codec.encode(records[i] as IndicatorInput, i);
         ends[i] = codec.length;
+        if (codec.lastHadExtraFields) extra[i] = 1;
       }
       const encoded = codec.output();
       let sequence = s.sequence.get() as number;
@@ -235,7 +238,7 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
           tags,
           encoded.subarray(start, end),
         );
-        stored[i] = { ...record, sequence };
+        stored[i] = extra[i] ? { ...record, sequence } : withSequence(record, sequence);
         start = end;
       }
       if (records.length > 0) s.setSequence.run(sequence);

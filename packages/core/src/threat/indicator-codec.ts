@@ -191,6 +191,11 @@ export interface IndicatorCodec {
   output(): Buffer;
   /** How many bytes {@link IndicatorCodec.output} holds. */
   readonly length: number;
+  /**
+   * Whether the record last encoded had top-level properties beyond the model's (kept as JSON
+   * would keep them), so a store copying it field by field knows to copy them too.
+   */
+  readonly lastHadExtraFields: boolean;
   /** Empties the output buffer (keeping its memory). */
   reset(): void;
   /** Decodes a record written by {@link IndicatorCodec.encode} from `bytes` at `offset`. */
@@ -219,6 +224,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   let out = Buffer.allocUnsafe(1 << 16);
   let pos = 0;
   let input: Uint8Array = out;
+  let lastHadExtra = false;
   let at = 0;
 
   const ensure = (bytes: number): void => {
@@ -360,15 +366,20 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
    * Writes the properties of `object` beyond the `known` ones positional writers handled, as a
    * generic object, or one absent tag when there are none (the usual case).
    */
-  const writeExtra = (object: Record<string, unknown>, present: number, known: ReadonlySet<string>): void => {
+  const writeExtra = (
+    object: Record<string, unknown>,
+    present: number,
+    known: ReadonlySet<string>,
+  ): boolean => {
     let defined = 0;
     for (const key in object) if (object[key] !== undefined) defined++;
     if (defined === present) {
       ensure(1);
       out[pos++] = tagAbsent;
-    } else {
-      writeObject(object, known);
+      return true;
     }
+    writeObject(object, known);
+    return false;
   };
 
   /** Writes one positional field; returns 1 when it is present, for {@link writeExtra}. */
@@ -496,7 +507,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
       if (error instanceof CodecIssue) error.path.unshift(name);
       throw error;
     }
-    writeExtra(record as unknown as Record<string, unknown>, present, recordFieldSet);
+    lastHadExtra = !writeExtra(record as unknown as Record<string, unknown>, present, recordFieldSet);
   };
 
   const encode = (record: Omit<StoredIndicator, 'sequence'>, index: number): number => {
@@ -684,6 +695,9 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     output: () => out,
     get length() {
       return pos;
+    },
+    get lastHadExtraFields() {
+      return lastHadExtra;
     },
     reset() {
       pos = 0;

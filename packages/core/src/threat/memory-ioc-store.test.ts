@@ -74,7 +74,7 @@ describe('memory IocStore', () => {
   it('keeps extra properties it does not know, as JSON would', async () => {
     const store = createMemoryIocStore();
     const input = { ...record('x.example', 1), future: { nested: [1, 'two', null] } };
-    await store.putMany([input]);
+    expect(await store.putMany([input])).toEqual([{ ...input, sequence: 1 }]);
     expect(await store.get(input)).toEqual({ ...input, sequence: 1 });
   });
 });

@@ -27,6 +27,7 @@ import {
   resolveIocLimit,
   utcDayMs,
   utcDayString,
+  withSequence,
 } from './ioc-store-support.js';
 
 /** Options of {@link createMemoryIocStore}. */
@@ -406,9 +407,11 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     checkIndicatorRecords(records);
     codec.reset();
     const ends = new Uint32Array(records.length);
+    const extra = new Uint8Array(records.length);
     for (let i = 0; i < records.length; i++) {
       codec.encode(records[i] as Omit<StoredIndicator, 'sequence'>, i);
       ends[i] = codec.length;
+      if (codec.lastHadExtraFields) extra[i] = 1;
     }
     // Everything is valid: from here on nothing can fail.
     const encoded = codec.output();
@@ -465,7 +468,7 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
       expiresAts[slot] = record.expiresAt ?? Number.NaN;
       inactiveSinces[slot] = record.inactiveSince ?? Number.NaN;
       appendLog(sequence, slot);
-      stored[i] = { ...record, sequence };
+      stored[i] = extra[i] ? { ...record, sequence } : withSequence(record, sequence);
       start = end;
     }
     flushRun(start);
