@@ -20,6 +20,18 @@ import {
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { findJsonSyntaxError, lineColumnAt } from './json-syntax.js';
+import {
+  cteSectionSchema,
+  duplicateIssues,
+  type HostCteConfig,
+  type HostIndicatorList,
+  type HostSharingRule,
+  type HostSourcePolicy,
+  listsSectionSchema,
+  resolveCteSection,
+  sharingRulesSectionSchema,
+  sourcePoliciesSectionSchema,
+} from './threat-config.js';
 
 /** The environment variables the configuration reads, as a plain map. */
 export type Environment = Record<string, string | undefined>;
@@ -101,6 +113,10 @@ export const hostConfigFileSchema = z
       .strict()
       .default({ tokens: [] }),
     plugins: z.array(pluginEntrySchema).default([]),
+    cte: cteSectionSchema.default({ warninglists: [], builtInWarninglists: true }),
+    sharingRules: sharingRulesSectionSchema.default([]),
+    lists: listsSectionSchema.default([]),
+    sourcePolicies: sourcePoliciesSectionSchema.default({}),
     demo: z.boolean().default(false),
   })
   .strict();
@@ -155,6 +171,14 @@ export interface HostConfig {
   api: { tokens: ApiToken[] };
   /** Plugin configurations applied at startup: added when new, updated when changed. */
   plugins: HostPluginConfig[];
+  /** Options of the threat exchange module. */
+  cte: HostCteConfig;
+  /** Sharing rules applied at startup, after the plugin configurations they send to. */
+  sharingRules: HostSharingRule[];
+  /** Saved lists applied at startup. */
+  lists: HostIndicatorList[];
+  /** Source policies applied at startup, by source id. */
+  sourcePolicies: Record<string, HostSourcePolicy>;
   /** Start the bundled demo: the sample plugin's mock API and a configuration using it. */
   demo: boolean;
   /** The file it was read from, for log lines and error messages. */
@@ -266,7 +290,11 @@ function withoutEmptySections(input: Record<string, unknown>): Record<string, un
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === null) continue;
-    if (['http', 'api', 'storage'].includes(key) && typeof value === 'object' && !Array.isArray(value)) {
+    if (
+      ['http', 'api', 'storage', 'cte'].includes(key) &&
+      typeof value === 'object' &&
+      !Array.isArray(value)
+    ) {
       out[key] = Object.fromEntries(Object.entries(value).filter(([, child]) => child !== null));
     } else out[key] = value;
   }
@@ -289,7 +317,8 @@ function readCertificate(entry: string, baseDir: string, path: PropertyKey[], is
 
 /**
  * Validates a parsed configuration (from a file, or an object in code), substitutes `${ENV}`,
- * applies defaults and environment overrides, and resolves relative paths.
+ * applies defaults and environment overrides, resolves relative paths and reads the MISP
+ * warninglist files of the `cte` section.
  *
  * @throws ConfigError listing every problem with its field path.
  *
@@ -366,6 +395,9 @@ export function resolveHostConfig(input: unknown, options: ResolveHostConfigOpti
     pluginIds.add(entry.id);
   });
 
+  issues.push(...duplicateIssues(file.sharingRules, file.lists));
+  const cte = resolveCteSection(file.cte, baseDir, issues);
+
   const ca =
     file.http.ca === undefined
       ? undefined
@@ -399,6 +431,10 @@ export function resolveHostConfig(input: unknown, options: ResolveHostConfigOpti
     },
     api: { tokens },
     plugins: file.plugins,
+    cte,
+    sharingRules: file.sharingRules,
+    lists: file.lists,
+    sourcePolicies: file.sourcePolicies,
     demo: file.demo,
     ...(options.source !== undefined ? { source: options.source } : {}),
   };

@@ -6,6 +6,7 @@
  * @module
  */
 import type { CloudExchange } from '@ce/core';
+import type { ThreatExchange } from '@ce/cte';
 
 /** The content type of the text exposition format. */
 export const prometheusContentType = 'text/plain; version=0.0.4; charset=utf-8';
@@ -123,16 +124,23 @@ export interface HostMetrics {
   dispose(): void;
 }
 
+/** Options of {@link createHostMetrics}. */
+export interface HostMetricsOptions {
+  /** The threat exchange module: adds the indicator gauges and counters. */
+  cte?: ThreatExchange;
+}
+
 /**
  * Subscribes to the exchange's events and renders the host's metrics.
  *
  * @example
  * ```ts
- * const metrics = createHostMetrics(exchange);
+ * const metrics = createHostMetrics(exchange, { cte: exchange.modules.cte });
  * response.end(await metrics.render());
  * ```
  */
-export function createHostMetrics(exchange: CloudExchange): HostMetrics {
+export function createHostMetrics(exchange: CloudExchange, options: HostMetricsOptions = {}): HostMetrics {
+  const { cte } = options;
   const pluginCalls = new Counter(
     'ce_plugin_calls_total',
     'Calls into plugins, by plugin, configuration, operation and outcome.',
@@ -149,6 +157,19 @@ export function createHostMetrics(exchange: CloudExchange): HostMetrics {
   const requestDurations = new Histogram(
     'ce_http_request_duration_seconds',
     'Duration of HTTP requests answered by the host.',
+  );
+
+  const ingested = new Counter(
+    'ce_indicators_ingested_total',
+    'Indicators a source reported that were new (outcome "new") or changed ("updated").',
+  );
+  const shared = new Counter(
+    'ce_indicators_shared_total',
+    'Indicators a destination accepted, by sharing rule.',
+  );
+  const retracted = new Counter(
+    'ce_indicators_retracted_total',
+    'Indicators removed from a destination, by sharing rule.',
   );
 
   const unsubscribe = [
@@ -171,6 +192,24 @@ export function createHostMetrics(exchange: CloudExchange): HostMetrics {
       taskRuns.inc({ task: run.name, outcome: 'skipped' }),
     ),
   ];
+  if (cte) {
+    unsubscribe.push(
+      exchange.events.on('indicator-added', (event) =>
+        ingested.inc({ source: event.sourceId, outcome: 'new' }, event.keys.length),
+      ),
+      // Updates without a source (warninglist changes, manual deactivation) are not ingests.
+      exchange.events.on('indicator-updated', (event) => {
+        if (event.sourceId !== undefined)
+          ingested.inc({ source: event.sourceId, outcome: 'updated' }, event.keys.length);
+      }),
+      exchange.events.on('indicator-shared', (event) =>
+        shared.inc({ rule: event.ruleId }, event.keys.length),
+      ),
+      exchange.events.on('indicator-retracted', (event) =>
+        retracted.inc({ rule: event.ruleId }, event.keys.length),
+      ),
+    );
+  }
 
   return {
     observeRequest(method, route, status, durationSeconds) {
@@ -192,6 +231,21 @@ export function createHostMetrics(exchange: CloudExchange): HostMetrics {
             [{ state: 'disabled' }, records.length - enabled],
           ]);
         }
+        if (cte) {
+          // The states partition the store: a suppressed indicator counts as suppressed only.
+          const counts = await Promise.all([
+            cte.count({ active: true, suppressed: false }),
+            cte.count({ active: false, suppressed: false }),
+            cte.count({ suppressed: true }),
+          ]).catch(() => undefined);
+          if (counts) {
+            gauge(lines, 'ce_indicators', 'Stored indicators, by state.', [
+              [{ state: 'active' }, counts[0]],
+              [{ state: 'inactive' }, counts[1]],
+              [{ state: 'suppressed' }, counts[2]],
+            ]);
+          }
+        }
       }
       pluginCalls.render(lines);
       pluginDurations.render(lines);
@@ -204,6 +258,11 @@ export function createHostMetrics(exchange: CloudExchange): HostMetrics {
       );
       requests.render(lines);
       requestDurations.render(lines);
+      if (cte) {
+        ingested.render(lines);
+        shared.render(lines);
+        retracted.render(lines);
+      }
 
       const cpu = process.cpuUsage();
       const memory = process.memoryUsage();

@@ -81,9 +81,15 @@ describe('REST API', () => {
 
     const plugins = await call(host, 'GET', '/api/v1/plugins');
     expect(plugins.status).toBe(200);
-    expect(plugins.json.items).toEqual([
-      expect.objectContaining({ id: 'sample', secretFields: ['apiToken'] }),
+    expect(plugins.json.items.map((item: { id: string }) => item.id)).toEqual([
+      'crowdstrike',
+      'feed',
+      'netskope',
+      'sample',
     ]);
+    expect(plugins.json.items).toContainEqual(
+      expect.objectContaining({ id: 'sample', secretFields: ['apiToken'] }),
+    );
 
     const created = await call(host, 'POST', '/api/v1/configurations', sampleConfiguration());
     expect(created.status).toBe(201);
@@ -325,7 +331,8 @@ describe('health and metrics', () => {
       status: 'ok',
       state: 'running',
       storage: { kind: 'memory', durable: false },
-      plugins: 1,
+      modules: ['cte'],
+      plugins: 4,
       configurations: { total: 0, enabled: 0 },
     });
     await host.exchange.stop();

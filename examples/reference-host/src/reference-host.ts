@@ -1,6 +1,7 @@
 /**
- * Composes the reference host: storage, secret key, exchange, plugin configurations from the
- * file (and the demo), metrics and the HTTP server, with an orderly start and a graceful stop.
+ * Composes the reference host: storage, secret key, exchange with the threat exchange module,
+ * plugin configurations and threat exchange settings from the file (and the demo), metrics and
+ * the HTTP server, with an orderly start and a graceful stop.
  *
  * @module
  */
@@ -20,11 +21,22 @@ import {
   type Logger,
   type StorageAdapter,
 } from '@ce/core';
+import { type ThreatExchange, threatExchange } from '@ce/cte';
+import { crowdStrikePlugin } from '@ce/plugins-crowdstrike';
+import { feedPlugin } from '@ce/plugins-feeds';
+import { netskopePlugin } from '@ce/plugins-netskope';
 import { samplePlugin } from '@ce/plugins-sample';
 import { createSqliteStorage } from '@ce/storage-sqlite';
 import { type ApplyResult, applyPluginConfigurations } from './apply-configurations.js';
+import { applyThreatSettings, type ThreatApplyResult } from './apply-threat-settings.js';
 import type { HostConfig } from './config.js';
 import { type DemoServices, startDemoServices } from './demo/demo.js';
+import {
+  type ShareOnIngest,
+  shareOnIngest,
+  type ThreatDemoOptions,
+  type ThreatDemoServices,
+} from './demo/threat-demo.js';
 import { createHostMetrics } from './metrics.js';
 import { loadOrCreateSecretKey } from './secret-key.js';
 import { createRequestHandler } from './server.js';
@@ -40,7 +52,7 @@ export interface ReferenceHostOptions {
   logger?: Logger;
   /**
    * Plugins the host can run.
-   * @default [samplePlugin]
+   * @default {@link defaultHostPlugins}: the sample, feed, Netskope and CrowdStrike plugins
    */
   plugins?: ReadonlyArray<AnyPluginDefinition>;
   /** Storage to use instead of the one `config.storage` describes (tests). */
@@ -57,7 +69,17 @@ export interface ReferenceHostOptions {
    * @default 1048576 (1 MiB)
    */
   maxBodyBytes?: number;
+  /** Intervals of the demo's pulls and sharing rules, when `config.demo` is on. */
+  demo?: ThreatDemoOptions;
 }
+
+/** The plugins a reference host runs unless told otherwise. */
+export const defaultHostPlugins: ReadonlyArray<AnyPluginDefinition> = [
+  samplePlugin,
+  feedPlugin,
+  netskopePlugin,
+  crowdStrikePlugin,
+];
 
 /** A running reference host. */
 export interface ReferenceHost {
@@ -65,12 +87,23 @@ export interface ReferenceHost {
   readonly url: string;
   /** The exchange it runs. */
   readonly exchange: CloudExchange;
+  /** The threat exchange module of the exchange (`exchange.modules.cte`). */
+  readonly cte: ThreatExchange;
   /** The configuration it was started with. */
   readonly config: HostConfig;
   /** What applying the configured plugin configurations did. */
   readonly applied: ApplyResult;
-  /** The demo's sample API, when `config.demo` is on. */
-  readonly demo?: { readonly sampleApiUrl: string; readonly configurationId: string };
+  /** What applying the configured lists, source policies and sharing rules did. */
+  readonly appliedThreatSettings: ThreatApplyResult;
+  /** The demo's servers, when `config.demo` is on. */
+  readonly demo?: {
+    /** Base URL of the in-process Sample Intel API. */
+    readonly sampleApiUrl: string;
+    /** Id of the sample plugin's demo configuration. */
+    readonly configurationId: string;
+    /** The sample feeds and the mock Netskope and CrowdStrike tenants. */
+    readonly threat: ThreatDemoServices;
+  };
   /**
    * Stops gracefully: the server stops accepting connections and finishes the requests in flight,
    * the exchange drains its work, the demo's servers close. Calling it again returns the same promise.
@@ -172,7 +205,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
   try {
     let demo: DemoServices | undefined;
     if (config.demo) {
-      demo = await startDemoServices();
+      demo = await startDemoServices(options.demo);
       cleanup.push(() => demo?.close() ?? Promise.resolve());
     }
     const storage = options.storage ?? (await createStorage(config, logger, options.clock));
@@ -187,11 +220,13 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       storage,
       logger,
       secretKey,
-      plugins: options.plugins ?? [samplePlugin],
+      plugins: options.plugins ?? defaultHostPlugins,
+      modules: [threatExchange(config.cte.options)],
       http: config.http,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
     });
+    const cte = exchange.modules.cte;
     cleanup.pop();
     await exchange.start().catch(async (error: unknown) => {
       await exchange.stop().catch(() => undefined);
@@ -203,7 +238,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       ...(config.source ? { source: config.source } : {}),
     });
     if (demo) {
-      const demoResult = await applyPluginConfigurations(exchange, [demo.configuration], {
+      const demoResult = await applyPluginConfigurations(exchange, demo.configurations, {
         actor: 'demo',
         pathPrefix: 'demo',
       });
@@ -213,7 +248,33 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     }
     logger.info('plugin configurations applied', { ...applied });
 
-    const metrics = createHostMetrics(exchange);
+    const appliedThreatSettings = await applyThreatSettings(exchange, cte, config, {
+      ...(config.source ? { source: config.source } : {}),
+    });
+    let demoSharing: ShareOnIngest | undefined;
+    if (demo) {
+      // The demo's tenants are new at every start: its rules forget what they shared and share again.
+      const demoResult = await applyThreatSettings(exchange, cte, demo.threat.settings, {
+        actor: 'demo',
+        reshare: true,
+      });
+      for (const section of ['lists', 'sourcePolicies', 'sharingRules'] as const) {
+        appliedThreatSettings[section].added.push(...demoResult[section].added);
+        appliedThreatSettings[section].updated.push(...demoResult[section].updated);
+        appliedThreatSettings[section].unchanged.push(...demoResult[section].unchanged);
+      }
+      demoSharing = shareOnIngest(exchange, cte, demo.threat.settings.sharingRules, logger);
+      cleanup.push(() => demoSharing?.stop() ?? Promise.resolve());
+    }
+    if (config.cte.warninglistFiles.length > 0)
+      logger.info('warninglists loaded', { files: config.cte.warninglistFiles });
+    logger.info('threat exchange settings applied', {
+      lists: appliedThreatSettings.lists,
+      sourcePolicies: appliedThreatSettings.sourcePolicies,
+      sharingRules: appliedThreatSettings.sharingRules,
+    });
+
+    const metrics = createHostMetrics(exchange, { cte });
     cleanup.push(async () => metrics.dispose());
     let stopping = false;
     const server = createServer(
@@ -221,6 +282,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
         exchange,
         logger: logger.child({ component: 'http' }),
         metrics,
+        cte,
         tokens: config.api.tokens,
         isStopping: () => stopping,
         ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -251,15 +313,26 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     return {
       url,
       exchange,
+      cte,
       config,
       applied,
-      ...(demo ? { demo: { sampleApiUrl: demo.sampleApiUrl, configurationId: demo.configuration.id } } : {}),
+      appliedThreatSettings,
+      ...(demo
+        ? {
+            demo: {
+              sampleApiUrl: demo.sampleApiUrl,
+              configurationId: demo.configuration.id,
+              threat: demo.threat,
+            },
+          }
+        : {}),
       stop(stopOptions = {}) {
         stopped ??= (async () => {
           const timeoutMs = stopOptions.timeoutMs ?? 10_000;
           stopping = true;
           logger.info('reference host stopping');
           await closeServer(server, timeoutMs);
+          await demoSharing?.stop();
           await exchange.stop({ timeoutMs });
           metrics.dispose();
           await demo?.close();

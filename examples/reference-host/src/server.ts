@@ -18,7 +18,24 @@ import {
   type PluginConfigRecord,
   toCeError,
 } from '@ce/core';
+import type { ThreatExchange } from '@ce/cte';
 import { z } from 'zod';
+import {
+  ApiError,
+  type ApiErrorCode,
+  bodyIssues,
+  route as compile,
+  isJsonMediaType,
+  queryIssues,
+  type Reply,
+  type Route,
+  readObject,
+} from './api/http-api.js';
+import { indicatorRoutes } from './api/indicators-routes.js';
+import { listRoutes } from './api/lists-routes.js';
+import { sharingRuleRoutes } from './api/sharing-routes.js';
+import { sourceRoutes } from './api/sources-routes.js';
+import { warninglistRoutes } from './api/warninglists-routes.js';
 import type { ApiToken } from './config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { type HostMetrics, prometheusContentType } from './metrics.js';
@@ -27,6 +44,8 @@ import { type HostMetrics, prometheusContentType } from './metrics.js';
 export interface RequestHandlerOptions {
   /** The exchange the API manages. */
   exchange: CloudExchange;
+  /** The threat exchange module; with it the API serves indicators, sharing rules and lists. */
+  cte?: ThreatExchange;
   /** Where request failures and (at debug level) the access log go. */
   logger: Logger;
   /** Where request counts and durations are recorded, and what `/metrics` renders. */
@@ -45,14 +64,7 @@ export interface RequestHandlerOptions {
 /** A `node:http` request listener. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** Error codes of the API beyond `CeError` codes, for problems with the HTTP request itself. */
-export type ApiErrorCode =
-  | ErrorCode
-  | 'UNAUTHORIZED'
-  | 'ROUTE_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE';
+export type { ApiErrorCode } from './api/http-api.js';
 
 /** The body of every error response. */
 export interface ApiErrorBody {
@@ -66,41 +78,6 @@ export interface ApiErrorBody {
     /** Correlates the response with the host's log. */
     requestId: string;
   };
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly issues?: FieldIssue[],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
-}
-
-interface RequestContext {
-  request: IncomingMessage;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  actor: string;
-  readJson(): Promise<unknown>;
-}
-
-interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  pattern: string;
-  segments: string[];
-  authenticated: boolean;
-  handle(context: RequestContext): Promise<Reply>;
 }
 
 const defaultMaxBodyBytes = 1_048_576;
@@ -146,15 +123,6 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-function compile(
-  method: Route['method'],
-  pattern: string,
-  handle: Route['handle'],
-  authenticated = true,
-): Route {
-  return { method, pattern, segments: pattern.split('/').filter(Boolean), authenticated, handle };
-}
-
 function match(route: Route, segments: string[]): Record<string, string> | undefined {
   if (route.segments.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
@@ -165,11 +133,6 @@ function match(route: Route, segments: string[]): Record<string, string> | undef
     else if (expected !== actual) return undefined;
   }
   return params;
-}
-
-function isJsonMediaType(contentType: string | undefined): boolean {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  return type === 'application/json' || (type?.startsWith('application/') === true && type.endsWith('+json'));
 }
 
 /** RFC 7396 JSON merge patch: objects merge, `null` removes a key, anything else replaces. */
@@ -219,25 +182,6 @@ const auditQuerySchema = z
     limit: z.coerce.number().int().min(1).max(1_000).default(100),
   })
   .strict();
-
-function queryIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: `query.${key}`, reason: 'unknown parameter' }))
-      : [{ path: ['query', ...issue.path.map(String)].join('.'), reason: issue.message }],
-  );
-}
-
-function bodyIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          path: [...issue.path.map(String), key].join('.'),
-          reason: 'unknown field',
-        }))
-      : [{ path: issue.path.map(String).join('.'), reason: issue.message }],
-  );
-}
 
 /**
  * Builds the request listener of the host's HTTP server.
@@ -298,6 +242,15 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       if (declared > maxBodyBytes) reject(tooLarge());
     });
 
+  const readText = async (request: IncomingMessage): Promise<string> => {
+    const raw = await readBody(request);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw new ApiError(400, 'VALIDATION_FAILED', 'the request body is not valid UTF-8');
+    }
+  };
+
   const readJson = async (request: IncomingMessage): Promise<unknown> => {
     if (!isJsonMediaType(request.headers['content-type'])) {
       throw new ApiError(
@@ -306,13 +259,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
         `send the body as JSON (Content-Type: application/json), not ${request.headers['content-type'] ? `"${request.headers['content-type']}"` : 'without a content type'}`,
       );
     }
-    const raw = await readBody(request);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    } catch {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'the request body is not valid UTF-8');
-    }
+    const text = await readText(request);
     if (text.trim() === '')
       throw new ApiError(400, 'VALIDATION_FAILED', 'the request body is empty; send a JSON object');
     try {
@@ -324,14 +271,6 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
         : '';
       throw new ApiError(400, 'VALIDATION_FAILED', `the request body is not valid JSON${where}`);
     }
-  };
-
-  const readObject = async (context: RequestContext): Promise<Record<string, unknown>> => {
-    const body = await context.readJson();
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'the request body must be a JSON object');
-    }
-    return body as Record<string, unknown>;
   };
 
   const routes: Route[] = [
@@ -455,6 +394,16 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       };
     }),
   ];
+  if (options.cte) {
+    const { cte } = options;
+    routes.push(
+      ...indicatorRoutes(cte),
+      ...sharingRuleRoutes(cte),
+      ...listRoutes(cte),
+      ...warninglistRoutes(cte),
+      ...sourceRoutes(cte),
+    );
+  }
 
   const errorReply = (thrown: unknown, requestId: string, method: string, path: string): Reply => {
     if (thrown instanceof ApiError) {
@@ -542,6 +491,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
         query: url.searchParams,
         actor,
         readJson: () => readJson(request),
+        readText: () => readText(request),
       });
       return { route: route.pattern, reply };
     } catch (thrown) {

@@ -3,8 +3,67 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger } from '@ce/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startReferenceHost } from '../reference-host.js';
+import { type ReferenceHost, startReferenceHost } from '../reference-host.js';
 import { demoConfigurationId, demoHostConfig } from './demo.js';
+import { freshenFeedDates, threatDemoIds, threatDemoUrlLists } from './threat-demo.js';
+
+const demoIds = [
+  demoConfigurationId,
+  threatDemoIds.urlhaus,
+  threatDemoIds.openphish,
+  threatDemoIds.feodo,
+  threatDemoIds.netskope,
+  threatDemoIds.crowdstrike,
+];
+
+/** Polls until `check` returns something truthy, for at most `timeoutMs`. */
+async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until both mock tenants hold what the demo's rules share, and returns what they hold. */
+async function sharedIntoBothTenants(host: ReferenceHost) {
+  const threat = host.demo?.threat;
+  if (!threat) throw new Error('the demo is not running');
+  const feedsList = await eventually(() => {
+    const urls = threat.netskope.tenant.urlList(threatDemoUrlLists.feeds)?.deployed?.urls;
+    return urls?.includes('malware-download.xyz/bins/mozi.m') &&
+      urls.includes('login-secure-update.top/account/verify.php')
+      ? urls
+      : undefined;
+  });
+  const falconList = await eventually(() => {
+    const urls = threat.netskope.tenant.urlList(threatDemoUrlLists.falcon)?.deployed?.urls;
+    return urls?.includes('update-check-service.ru') ? urls : undefined;
+  });
+  const pushed = await eventually(() => {
+    const ours = threat.crowdStrike
+      .indicators()
+      .filter((indicator) => indicator.source === 'Cloud Exchange' && !indicator.deleted);
+    const values = ours.map((indicator) => indicator.value);
+    // A Feodo Tracker address (feeds) and a hash from a Netskope malware alert.
+    return values.includes('45.155.204.19') &&
+      values.includes('f1f777b107d3a56e4967b0480b27d34691a64df0a9eac152898bd7a144eb0abc')
+      ? values
+      : undefined;
+  });
+  return { feedsList, falconList, pushed };
+}
+
+describe('freshenFeedDates', () => {
+  it('moves every date by whole days so that the newest is yesterday', () => {
+    const text = '"2020-01-30 10:00:00","x","2020-02-01"\n# 2020-01-01 header\n';
+    const now = Date.UTC(2026, 10, 22, 6, 30);
+    expect(freshenFeedDates(text, now)).toBe('"2026-11-19 10:00:00","x","2026-11-21"\n# 2026-10-21 header\n');
+    expect(freshenFeedDates('no dates', now)).toBe('no dates');
+  });
+});
 
 describe('the demo', () => {
   let dataDir: string;
@@ -27,25 +86,61 @@ describe('the demo', () => {
     expect(demoHostConfig({ dataDir, env: { PORT: '0' } }).port).toBe(0);
   });
 
-  it('starts offline on SQLite, answers /healthz, checks its sample configuration, and survives a restart', async () => {
+  it('pulls the sample feeds and both tenants, shares into both tenants, and does it again after a restart', async () => {
     const logger = createMemoryLogger();
     const config = demoHostConfig({ dataDir, env: { PORT: '0' } });
 
     const first = await startReferenceHost({ config, logger });
     try {
-      expect(first.applied.added).toEqual([demoConfigurationId]);
+      expect(first.applied.added).toEqual(demoIds);
+      expect(first.appliedThreatSettings.sharingRules.added).toEqual([
+        'feeds-to-netskope',
+        'feeds-to-crowdstrike',
+        'crowdstrike-to-netskope',
+        'netskope-to-crowdstrike',
+      ]);
       expect(first.demo?.sampleApiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${first.url}/healthz`);
-      expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({
         status: 'ok',
         storage: { kind: 'sqlite', durable: true },
-        configurations: { total: 1, enabled: 1 },
+        modules: ['cte'],
+        configurations: { total: 6, enabled: 6 },
       });
       const check = await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
       });
       expect(await check.json()).toEqual({ ok: true, message: 'connected to tenant demo (API 1.0)' });
+
+      const { feedsList, falconList, pushed } = await sharedIntoBothTenants(first);
+      // The one sample entry on a documentation address is suppressed, so never shared.
+      expect(feedsList.some((entry) => entry.includes('192.0.2.44'))).toBe(false);
+      expect(feedsList).toContain('docs-share-secure.ru/view/shared_document.html');
+      expect(falconList).toEqual(
+        expect.arrayContaining(['update-check-service.ru', '*.update-check-service.ru', '103.251.167.20']),
+      );
+      // Falcon reported the Pikabot address too: it is not echoed back to Falcon.
+      expect(pushed).not.toContain('185.141.63.120');
+      expect(pushed).toEqual(expect.arrayContaining(['91.215.85.17', 'a8053542e8fd487fb2dd68d132806d82']));
+
+      const suppressed = (await (await fetch(`${first.url}/api/v1/indicators?suppressed=true`)).json()) as {
+        items: unknown[];
+      };
+      expect(suppressed.items).toEqual([
+        expect.objectContaining({ type: 'url', value: 'http://192.0.2.44/bins/sora.arm7' }),
+      ]);
+      const merged = (await (await fetch(`${first.url}/api/v1/indicators/ipv4/185.141.63.120`)).json()) as {
+        indicator: { sources: Array<{ sourceId: string }> };
+      };
+      expect(merged.indicator.sources.map((source) => source.sourceId).sort()).toEqual([
+        threatDemoIds.crowdstrike,
+        threatDemoIds.feodo,
+      ]);
+      const metrics = await (await fetch(`${first.url}/metrics`)).text();
+      expect(metrics).toContain('ce_indicators{state="suppressed"} 1\n');
+      expect(metrics).toMatch(/ce_indicators_ingested_total\{source="demo-urlhaus",outcome="new"\} 7\n/);
+      expect(metrics).toMatch(/ce_indicators_shared_total\{rule="feeds-to-netskope"\} \d+\n/);
+
       const stored = await (await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}`)).text();
       expect(stored).not.toContain('sample-demo-token');
     } finally {
@@ -57,15 +152,17 @@ describe('the demo', () => {
     expect((await stat(join(dataDir, 'demo.db'))).isFile()).toBe(true);
     const key = await readFile(keyFile, 'utf8');
 
-    // The sample API comes back on another port: the stored configuration follows it, and the
-    // secret stored by the first run is still readable with the same key.
+    // Every server comes back on another port and the tenants start empty: the stored
+    // configurations follow the servers, the secrets stored by the first run are still readable
+    // with the same key, and the rules share everything again.
     const second = await startReferenceHost({ config, logger });
     try {
-      expect(second.applied.updated).toEqual([demoConfigurationId]);
+      expect(second.applied.updated).toEqual(demoIds);
       const check = await fetch(`${second.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
       });
       expect(await check.json()).toMatchObject({ ok: true });
+      await sharedIntoBothTenants(second);
     } finally {
       await second.stop();
     }
@@ -73,6 +170,8 @@ describe('the demo', () => {
     expect(
       logger.records.filter((record) => record.message.startsWith('generated a secret key')),
     ).toHaveLength(1);
-    expect(JSON.stringify(logger.records)).not.toContain('sample-demo-token');
+    const log = JSON.stringify(logger.records);
+    for (const secret of ['sample-demo-token', 'netskope-demo-token', 'demo-falcon-client-secret-0123456789'])
+      expect(log).not.toContain(secret);
   });
 });

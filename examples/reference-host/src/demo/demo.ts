@@ -1,11 +1,13 @@
 /**
- * The offline demo: the sample plugin's API served in-process on loopback, and a configuration of
- * the sample plugin that points at it. Nothing leaves the machine.
+ * The offline demo: the sample plugin's API, a feed server with sample feeds and mock Netskope and
+ * CrowdStrike tenants, all served in-process on loopback, and the plugin configurations and
+ * sharing rules that connect them. Nothing leaves the machine.
  *
  * @module
  */
 import { startSampleServer } from '@ce/plugins-sample';
 import { type Environment, type HostConfig, type HostPluginConfig, resolveHostConfig } from '../config.js';
+import { startThreatDemo, type ThreatDemoOptions, type ThreatDemoServices } from './threat-demo.js';
 
 /** Id of the configuration the demo adds. */
 export const demoConfigurationId = 'sample-demo';
@@ -19,34 +21,50 @@ export interface DemoServices {
   readonly sampleApiUrl: string;
   /** The plugin configuration that uses it, applied like an entry of the configuration file. */
   readonly configuration: HostPluginConfig;
-  /** Stops the sample API. */
+  /** The threat exchange demo: sample feeds, mock tenants, lists and sharing rules. */
+  readonly threat: ThreatDemoServices;
+  /** Every plugin configuration of the demo: the sample plugin's, then the threat exchange's. */
+  readonly configurations: HostPluginConfig[];
+  /** Stops every demo server. */
   close(): Promise<void>;
 }
 
 /**
- * Starts the sample plugin's API on 127.0.0.1 (an ephemeral port) and describes the demo's
- * plugin configuration. Its base URL changes with every start; the host updates the stored
- * configuration to match.
+ * Starts the sample plugin's API and the threat exchange demo's servers on 127.0.0.1 (ephemeral
+ * ports) and describes the demo's plugin configurations. Their URLs change with every start; the
+ * host updates the stored configurations to match.
  *
  * @example
  * ```ts
  * const demo = await startDemoServices();
- * await applyPluginConfigurations(exchange, [demo.configuration], { actor: 'demo' });
+ * await applyPluginConfigurations(exchange, demo.configurations, { actor: 'demo' });
  * ```
  */
-export async function startDemoServices(): Promise<DemoServices> {
+export async function startDemoServices(options: ThreatDemoOptions = {}): Promise<DemoServices> {
   const server = await startSampleServer({ token: demoToken, tenant: 'demo' });
+  let threat: ThreatDemoServices;
+  try {
+    threat = await startThreatDemo(options);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const configuration: HostPluginConfig = {
+    id: demoConfigurationId,
+    pluginId: 'sample',
+    name: 'Sample Intel (demo)',
+    enabled: true,
+    interval: 60_000,
+    config: { baseUrl: server.url, apiToken: demoToken },
+  };
   return {
     sampleApiUrl: server.url,
-    configuration: {
-      id: demoConfigurationId,
-      pluginId: 'sample',
-      name: 'Sample Intel (demo)',
-      enabled: true,
-      interval: 60_000,
-      config: { baseUrl: server.url, apiToken: demoToken },
+    configuration,
+    threat,
+    configurations: [configuration, ...threat.configurations],
+    close: async () => {
+      await Promise.all([server.close(), threat.close()]);
     },
-    close: () => server.close(),
   };
 }
 
