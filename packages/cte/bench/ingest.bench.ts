@@ -17,18 +17,13 @@ import Database from 'better-sqlite3';
 import { recordingDestination } from '../src/engine/test-plugins.js';
 import type { ThreatExchange } from '../src/engine/threat-exchange.js';
 import { threatExchange } from '../src/engine/threat-exchange-module.js';
-import { generateIndicators } from './generate-indicators.js';
+import { createIndicatorGenerator } from './generate-indicators.js';
 
 const count = Number(process.env.CE_BENCH_COUNT ?? 1_000_000);
 const only = process.env.CE_BENCH_ONLY;
 const batchSize = 10_000;
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1_000);
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 50);
-sampler.unref();
 
 async function ingestInto(label: string, storage: StorageAdapter) {
   const destination = recordingDestination('sink', 'incremental', { maxBatchCount: 10_000 });
@@ -43,18 +38,21 @@ async function ingestInto(label: string, storage: StorageAdapter) {
   });
   await exchange.start();
   const cte = exchange.modules.cte as ThreatExchange;
-  const reports = generateIndicators(count);
+  const generator = createIndicatorGenerator();
   global.gc?.();
-  peakRss = process.memoryUsage.rss();
-  const started = performance.now();
-  for (let start = 0; start < count; start += batchSize)
-    await cte.ingest('bench-feed', reports.slice(start, start + batchSize));
-  const ingestMs = performance.now() - started;
+  const baselineRss = process.memoryUsage.rss();
+  let ingestMs = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const batch = generator.next(Math.min(batchSize, count - start));
+    const started = performance.now();
+    await cte.ingest('bench-feed', batch);
+    ingestMs += performance.now() - started;
+  }
   const stored = await cte.count();
   global.gc?.();
   const heap = process.memoryUsage();
   console.log(
-    `${label}: ingested ${count.toLocaleString()} (stored ${stored.toLocaleString()}) in ${(ingestMs / 1000).toFixed(2)} s = ${rate(count, ingestMs).toLocaleString()}/s; heap ${mb(heap.heapUsed)} MB, rss ${mb(heap.rss)} MB, peak rss ${mb(peakRss)} MB`,
+    `${label}: ingested ${count.toLocaleString()} (stored ${stored.toLocaleString()}) in ${(ingestMs / 1000).toFixed(2)} s = ${rate(count, ingestMs).toLocaleString()}/s; heap ${mb(heap.heapUsed)} MB, rss ${mb(heap.rss)} MB, peak rss ${mb(process.resourceUsage().maxRSS * 1024)} MB (process before ingest: ${mb(baselineRss)} MB)`,
   );
 
   await exchange.configurations.add({ id: 'sink', pluginId: 'sink', config: {} });
@@ -81,12 +79,23 @@ async function ingestInto(label: string, storage: StorageAdapter) {
   console.log(
     `${label}: first full sharing run (delta, eligibility, ${run.shared.toLocaleString()} pushed and their states written) in ${(shareMs / 1000).toFixed(2)} s`,
   );
+  // Steady state: 1% of the indicators change, then the rule runs again.
+  const changed = createIndicatorGenerator()
+    .next(Math.min(count, 10_000))
+    .map((report) => ({ ...report, severity: 'critical' as const }));
+  await cte.ingest('bench-feed', changed);
+  const steadyStarted = performance.now();
+  const steady = await cte.share('all');
+  const steadyMs = performance.now() - steadyStarted;
+  console.log(
+    `${label}: incremental sharing run after ${changed.length.toLocaleString()} of ${stored.toLocaleString()} changed: ${steady.shared.toLocaleString()} pushed in ${(steadyMs / 1000).toFixed(2)} s`,
+  );
   await exchange.stop();
-  return { ingestMs, deltaMs, shareMs };
+  return { ingestMs, deltaMs, shareMs, steadyMs };
 }
 
 function sqliteFloor(path: string): number {
-  const reports = generateIndicators(count);
+  const reports = createIndicatorGenerator().next(count);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -48,8 +48,14 @@ export function applyReport(
 }
 
 function mergeTags(previous: ReadonlyArray<string>, added: ReadonlyArray<string>): string[] {
-  if (added.length === 0) return [...previous];
+  if (added.length === 0) return previous.length === 0 ? [] : [...previous];
+  if (previous.length === 0 && isSortedUnique(added)) return [...added];
   const set = new Set(previous);
   for (const tag of added) set.add(tag);
   return [...set].sort();
+}
+
+function isSortedUnique(tags: ReadonlyArray<string>): boolean {
+  for (let i = 1; i < tags.length; i++) if ((tags[i - 1] as string) >= (tags[i] as string)) return false;
+  return true;
 }

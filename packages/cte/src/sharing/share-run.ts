@@ -179,19 +179,24 @@ async function runFull(
   const overflow = eligible.slice(cap);
   const keptKeys = new Set(kept.map((indicator) => indicatorKeyString(indicator)));
 
+  const outgoing = kept.map(toOutgoing);
   if (destination.mode === 'replace') {
-    const shared = kept.map(toSharedIndicator);
-    const setFingerprint = contentHash(shared.map(sharedFingerprint).sort().join('|'));
+    const setFingerprint = contentHash(
+      outgoing
+        .map((item) => item.fingerprint)
+        .sort()
+        .join('|'),
+    );
     const lastKey = `share-set:${compiled.rule.id}`;
     const last = (await context.keyValue.get<string>(namespace, lastKey))?.value;
     if (last !== setFingerprint) {
       const failedBefore = report.failed;
-      await sender.replace(kept, shared);
+      await sender.replace(outgoing);
       // A set with refused entries is sent again next run; an accepted one only when it changes.
       if (report.failed === failedBefore) await context.keyValue.set(namespace, lastKey, setFingerprint);
     }
   } else {
-    await sender.push(kept, true);
+    await sender.push(outgoing);
   }
   if (overflow.length > 0) await sender.markOverCapacity(overflow, cap);
   await sender.retractAllExcept(keptKeys, destination.mode === 'replace');
@@ -200,6 +205,18 @@ async function runFull(
 const severities = ['unknown', 'low', 'medium', 'high', 'critical'];
 function severityOrder(severity: string): number {
   return severities.indexOf(severity);
+}
+
+/** An indicator on its way to a destination, with what is sent and its fingerprint. */
+interface Outgoing {
+  indicator: StoredIndicator;
+  shared: SharedIndicator;
+  fingerprint: string;
+}
+
+function toOutgoing(indicator: StoredIndicator): Outgoing {
+  const shared = toSharedIndicator(indicator);
+  return { indicator, shared, fingerprint: sharedFingerprint(shared) };
 }
 
 /** Sends batches to one destination and keeps its per-indicator states. */
@@ -220,37 +237,33 @@ class DestinationSender {
     forcePush = false,
   ): Promise<void> {
     const states = await this.context.store.getDestinationStates(this.destinationId, indicators);
-    const toPush: StoredIndicator[] = [];
+    const toPush: Outgoing[] = [];
     const toRetract: StoredIndicator[] = [];
     const quietlyDropped: DestinationState[] = [];
     indicators.forEach((indicator, index) => {
       const state = states[index];
       if (compiled.check(indicator).eligible) {
-        if (
-          !forcePush &&
-          state?.status === 'shared' &&
-          state.sentFingerprint === sharedFingerprint(toSharedIndicator(indicator))
-        )
-          return;
-        toPush.push(indicator);
+        const shared = toSharedIndicator(indicator);
+        const fingerprint = sharedFingerprint(shared);
+        if (!forcePush && state?.status === 'shared' && state.sentFingerprint === fingerprint) return;
+        toPush.push({ indicator, shared, fingerprint });
       } else if (state && state.status !== 'retracted') {
         if (state.sharedAt !== undefined) toRetract.push(indicator);
         else quietlyDropped.push({ ...state, status: 'retracted', updatedAt: this.context.now() });
       }
     });
     if (quietlyDropped.length > 0) await this.context.store.putDestinationStates(quietlyDropped);
-    await this.push(toPush, false);
+    await this.push(toPush);
     await this.retract(toRetract);
   }
 
   /** Pushes in batches within the destination's count and byte limits. */
-  async push(indicators: ReadonlyArray<StoredIndicator>, _full: boolean): Promise<void> {
+  async push(items: ReadonlyArray<Outgoing>): Promise<void> {
     const { maxBatchCount, maxBatchBytes } = this.destination.limits;
-    let batch: Array<{ indicator: StoredIndicator; shared: SharedIndicator }> = [];
+    let batch: Outgoing[] = [];
     let bytes = 2;
-    for (const indicator of indicators) {
-      const shared = toSharedIndicator(indicator);
-      const size = maxBatchBytes === undefined ? 0 : Buffer.byteLength(JSON.stringify(shared)) + 1;
+    for (const item of items) {
+      const size = maxBatchBytes === undefined ? 0 : Buffer.byteLength(JSON.stringify(item.shared)) + 1;
       if (
         batch.length > 0 &&
         (batch.length >= maxBatchCount || (maxBatchBytes !== undefined && bytes + size > maxBatchBytes))
@@ -259,25 +272,18 @@ class DestinationSender {
         batch = [];
         bytes = 2;
       }
-      batch.push({ indicator, shared });
+      batch.push(item);
       bytes += size;
     }
     if (batch.length > 0) await this.sendBatch(batch);
   }
 
-  /** Replaces the destination's whole list with `indicators` in one call. */
-  async replace(
-    indicators: ReadonlyArray<StoredIndicator>,
-    shared: ReadonlyArray<SharedIndicator>,
-  ): Promise<void> {
-    await this.sendBatch(
-      indicators.map((indicator, index) => ({ indicator, shared: shared[index] as SharedIndicator })),
-    );
+  /** Replaces the destination's whole list with `items` in one call. */
+  async replace(items: ReadonlyArray<Outgoing>): Promise<void> {
+    await this.sendBatch(items);
   }
 
-  private async sendBatch(
-    batch: ReadonlyArray<{ indicator: StoredIndicator; shared: SharedIndicator }>,
-  ): Promise<void> {
+  private async sendBatch(batch: ReadonlyArray<Outgoing>): Promise<void> {
     const now = this.context.now();
     const previous = await this.context.store.getDestinationStates(
       this.destinationId,
@@ -304,7 +310,7 @@ class DestinationSender {
     const byKey = new Map(results.map((result) => [result.key, result]));
     const states: DestinationState[] = [];
     const sharedKeys: IndicatorKey[] = [];
-    batch.forEach(({ indicator, shared }, index) => {
+    batch.forEach(({ indicator, fingerprint }, index) => {
       const key = indicatorKeyString(indicator);
       const before = previous[index];
       const result = byKey.get(key);
@@ -325,7 +331,7 @@ class DestinationSender {
           status: 'shared',
           attempts: 0,
           sharedAt: now,
-          sentFingerprint: sharedFingerprint(shared),
+          sentFingerprint: fingerprint,
         });
         sharedKeys.push({ type: indicator.type, value: indicator.value });
         this.report.shared++;
