@@ -98,27 +98,33 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
   return type === 'application/json' || (type?.startsWith('application/') === true && type.endsWith('+json'));
 }
 
+/** A field path as the configuration file's messages write it: `destination.parameters`, `entries[0].type`. */
+function joinPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (out, key) =>
+      typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`,
+    '',
+  );
+}
+
 /** Field issues of a failed query parse, as `query.<name>`; unknown parameters are named. */
 export function queryIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ path: `query.${key}`, reason: 'unknown parameter' }))
-      : [{ path: ['query', ...issue.path.map(String)].join('.'), reason: issue.message }],
+      : [{ path: joinPath(['query', ...issue.path]), reason: issue.message }],
   );
 }
 
 /** Field issues of a failed body parse, one per unknown field. */
 export function bodyIssues(error: z.ZodError, prefix: ReadonlyArray<string> = []): FieldIssue[] {
-  const join = (path: ReadonlyArray<PropertyKey>): string =>
-    path.reduce<string>(
-      (out, key) =>
-        typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`,
-      '',
-    );
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: join([...prefix, ...issue.path, key]), reason: 'unknown field' }))
-      : [{ path: join([...prefix, ...issue.path]), reason: issue.message }],
+      ? issue.keys.map((key) => ({
+          path: joinPath([...prefix, ...issue.path, key]),
+          reason: 'unknown field',
+        }))
+      : [{ path: joinPath([...prefix, ...issue.path]), reason: issue.message }],
   );
 }
 
