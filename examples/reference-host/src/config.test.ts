@@ -329,6 +329,18 @@ describe('config.example.yaml', () => {
       http: {},
       api: { tokens: [{ name: 'ops', token: 'ops-token-0123456789' }] },
       plugins: [{ id: 'sample-prod', pluginId: 'sample', interval: 300_000 }],
+      cte: {
+        options: {
+          policy: {
+            severityStrategy: 'highest',
+            expiry: { default: 90 * 86_400_000, url: 30 * 86_400_000 },
+            retention: 30 * 86_400_000,
+          },
+        },
+      },
+      lists: [{ name: 'Phishing_URLs' }],
+      sourcePolicies: { analyst: { rank: 1 } },
+      sharingRules: [],
     });
     vi.stubEnv('SAMPLE_API_TOKEN', env.SAMPLE_API_TOKEN);
     const host = await startReferenceHost({
@@ -339,6 +351,8 @@ describe('config.example.yaml', () => {
     });
     try {
       expect(host.applied.added).toEqual(['sample-prod']);
+      expect(host.appliedThreatSettings.lists.added).toEqual(['Phishing_URLs']);
+      expect(host.cte.getSourcePolicy('analyst')).toMatchObject({ rank: 1, tags: ['analyst-confirmed'] });
       const response = await fetch(`${host.url}/api/v1/configurations/sample-prod`, {
         headers: { authorization: 'Bearer ops-token-0123456789' },
       });

@@ -57,17 +57,28 @@ async function readConfiguration(argv: string[]): Promise<HostConfig | undefined
 function logDemoHints(logger: Logger, host: ReferenceHost): void {
   const token = host.config.api.tokens[0];
   const auth = token ? ` -H 'Authorization: Bearer <token of "${token.name}">'` : '';
+  const api = `${host.url}/api/v1`;
   const hints = [
     `curl -s ${host.url}/healthz`,
-    `curl -s${auth} ${host.url}/api/v1/plugins`,
-    `curl -s${auth} ${host.url}/api/v1/configurations`,
-    `curl -s${auth} -X POST ${host.url}/api/v1/configurations/${demoConfigurationId}/check`,
-    `curl -s${auth} ${host.url}/api/v1/audit`,
-    `curl -s ${host.url}/metrics`,
+    `curl -s${auth} ${api}/configurations`,
+    `curl -s${auth} -X POST ${api}/configurations/${demoConfigurationId}/check`,
+    `curl -s${auth} '${api}/indicators?type=url&severity=high,critical&limit=5'`,
+    `curl -s${auth} '${api}/indicators/count?suppressed=true'`,
+    `curl -s${auth} ${api}/indicators/ipv4/185.141.63.120`,
+    `curl -s${auth} ${api}/indicators/url/${encodeURIComponent('https://login-secure-update.top/account/verify.php')}`,
+    `curl -s${auth} ${api}/sharing-rules`,
+    `curl -s${auth} -X POST ${api}/sharing-rules/feeds-to-netskope/run`,
+    `curl -s${auth} '${api}/lists/Phishing_URLs/export?format=csv'`,
+    `curl -s${auth} -H 'content-type: text/plain' -X POST '${api}/indicators/ingest?source=analyst' --data-binary 'hxxp://new-threat[.]xyz/payload'`,
+    `curl -s ${host.url}/metrics | grep ^ce_indicators`,
   ];
-  logger.info('demo running: the sample plugin talks to an in-process Sample Intel API', {
+  const threat = host.demo?.threat;
+  logger.info('demo running: sample feeds, a Netskope tenant and a CrowdStrike tenant, all in-process', {
     sampleApi: host.demo?.sampleApiUrl,
-    configuration: demoConfigurationId,
+    feeds: threat?.feeds.url,
+    netskope: threat?.netskope.url,
+    crowdStrike: threat?.crowdStrike.url,
+    sharingRules: threat?.settings.sharingRules.map((rule) => rule.id),
   });
   for (const command of hints) logger.info('try', { command });
 }
