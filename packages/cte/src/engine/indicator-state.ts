@@ -17,18 +17,18 @@ export type IndicatorState = Pick<
  * user has deactivated it.
  */
 export function computeState(
-  indicator: Pick<
-    StoredIndicator,
-    'type' | 'sources' | 'merged' | 'inactiveReason' | 'inactiveSince' | 'active'
-  >,
+  indicator: Pick<StoredIndicator, 'type' | 'sources' | 'merged'>,
+  previous: Pick<StoredIndicator, 'active' | 'inactiveReason' | 'inactiveSince'> | undefined,
   policy: IndicatorPolicy,
   policies: SourcePolicyLookup,
   decay: DecayModel | undefined,
   now: number,
 ): IndicatorState {
-  const current = indicator.sources.filter((record) => record.withdrawnAt === undefined);
+  let currentCount = 0;
   let expiresAt = 0;
-  for (const record of current) {
+  for (const record of indicator.sources) {
+    if (record.withdrawnAt !== undefined) continue;
+    currentCount++;
     const expiry =
       record.expiresAt ?? record.lastSeen + expiryFor(policy, policies(record.sourceId), indicator.type);
     if (expiry > expiresAt) expiresAt = expiry;
@@ -38,22 +38,22 @@ export function computeState(
   if (decay) {
     score = decayScore(decay, now - indicator.merged.lastSeen);
     const decayedAt = indicator.merged.lastSeen + decayExpiry(decay);
-    if (current.length > 0 && decayedAt < expiresAt) expiresAt = decayedAt;
+    if (currentCount > 0 && decayedAt < expiresAt) expiresAt = decayedAt;
     decayed = score < decay.threshold;
   }
   let reason: StoredIndicator['inactiveReason'];
-  if (indicator.inactiveReason === 'manual') reason = 'manual';
-  else if (current.length === 0) reason = 'withdrawn';
+  if (previous?.inactiveReason === 'manual') reason = 'manual';
+  else if (currentCount === 0) reason = 'withdrawn';
   else if (indicator.merged.safe) reason = 'safe';
   else if (decayed) reason = 'decayed';
   else if (expiresAt <= now) reason = 'expired';
   const state: IndicatorState = { active: reason === undefined };
-  if (current.length > 0) state.expiresAt = expiresAt;
+  if (currentCount > 0) state.expiresAt = expiresAt;
   if (score !== undefined) state.decayScore = score;
   if (reason !== undefined) {
     state.inactiveReason = reason;
     state.inactiveSince =
-      !indicator.active && indicator.inactiveSince !== undefined ? indicator.inactiveSince : now;
+      previous && !previous.active && previous.inactiveSince !== undefined ? previous.inactiveSince : now;
   }
   return state;
 }

@@ -125,29 +125,29 @@ export function rebuild(
 ): Omit<StoredIndicator, 'sequence'> {
   const merged = reconcile(sources, context.policy, context.sourcePolicies);
   const state = computeState(
-    {
-      type: key.type,
-      sources,
-      merged,
-      active: previous?.active ?? true,
-      ...(previous?.inactiveReason === 'manual' ? { inactiveReason: 'manual' as const } : {}),
-      ...(previous?.inactiveSince !== undefined ? { inactiveSince: previous.inactiveSince } : {}),
-    },
+    { type: key.type, sources, merged },
+    previous,
     context.policy,
     context.sourcePolicies,
     context.decay,
     context.now,
   );
-  const next: Omit<StoredIndicator, 'sequence'> = {
+  const next = {
     type: key.type,
     value: key.value,
     sources,
     merged,
-    ...state,
+    active: state.active,
     sightings: previous?.sightings ?? { total: 0, systems: [] },
     createdAt: previous?.createdAt ?? context.now,
     updatedAt: context.now,
-  };
+  } as Omit<StoredIndicator, 'sequence'>;
+  if (state.expiresAt !== undefined) next.expiresAt = state.expiresAt;
+  if (state.decayScore !== undefined) next.decayScore = state.decayScore;
+  if (state.inactiveReason !== undefined) {
+    next.inactiveReason = state.inactiveReason;
+    next.inactiveSince = state.inactiveSince as number;
+  }
   const suppression = context.warninglists.match(key.type, key.value);
   if (suppression) next.suppressedBy = suppression;
   return next;
