@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CeError } from '../errors/ce-error.js';
 import { createEventBus, type EventBus } from '../events/event-bus.js';
 import type { HttpClientOptions } from '../http/http-client.js';
@@ -119,6 +120,8 @@ export async function createCloudExchange<const Factories extends ReadonlyArray<
       ...(options.secretKey ? { encryptionKey: options.secretKey } : {}),
     });
   const shutdown = new AbortController();
+  // Every plugin call listens on it; the default cap of 10 listeners would warn under load.
+  setMaxListeners(0, shutdown.signal);
   const checkIntervalMs = options.checkIntervalMs ?? 300_000;
   let status: CloudExchangeHealth['status'] = 'created';
   const modules: ExchangeModule[] = [];

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { z } from 'zod';
 import { CeError } from '../errors/ce-error.js';
 import { toCeError } from '../errors/to-ce-error.js';
@@ -95,6 +96,8 @@ export class DefaultPluginRuntime implements PluginRuntime {
     const started = this.deps.clock.now();
     const logger = this.deps.logger.child({ plugin: definition.id, configId, operation });
     const controller = new AbortController();
+    // A long pull passes the signal to many requests, each of which listens on it.
+    setMaxListeners(0, controller.signal);
     const abort = (reason: unknown): void => controller.abort(reason);
     const onShutdown = (): void => abort(new CeError('ABORTED', 'the exchange is stopping'));
     const onCallerAbort = (): void => abort(new CeError('ABORTED', `${operation} was cancelled`));
