@@ -6,7 +6,8 @@
  * - peak memory with 1,000,000 indicators in the memory store [< 600 MB].
  *
  * Run: `npm run bench -w @ce/cte` (or `node --expose-gc node_modules/.bin/tsx --conditions=@ce/source packages/cte/bench/ingest.bench.ts`).
- * `CE_BENCH_COUNT` changes the count; `CE_BENCH_ONLY=memory|sqlite` runs one store.
+ * `CE_BENCH_COUNT` changes the count; `CE_BENCH_ONLY=memory|sqlite` runs one store (by default
+ * each runs in its own process).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,8 +116,21 @@ function sqliteFloor(path: string): number {
   return ms;
 }
 
+// Each store runs in its own process, so one's memory does not show in the other's figures.
+if (only === undefined) {
+  const { spawnSync } = await import('node:child_process');
+  for (const store of ['memory', 'sqlite']) {
+    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, CE_BENCH_ONLY: store },
+    });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
+}
+
 console.log(
-  `node ${process.version}, ${count.toLocaleString()} indicators, batches of ${batchSize.toLocaleString()}`,
+  `node ${process.version}, ${count.toLocaleString()} indicators, batches of ${batchSize.toLocaleString()}, store: ${only}`,
 );
 if (only !== 'sqlite') {
   const memory = await ingestInto('memory', createMemoryStorage());
