@@ -6,10 +6,11 @@
  * model later, a plugin's extra field) is kept in a generic form, so a record round-trips as
  * JSON would.
  *
- * Format (version 1), every value tagged: `undefined` (absent), `null`, booleans, unsigned and
+ * Format (version 2), every value tagged: `undefined` (absent), `null`, booleans, unsigned and
  * negative integers as base-128 varints, other numbers as float64, strings as a well-known id, a
  * dictionary id or inline Latin-1 / UTF-16 text, arrays and objects. Never change a tag or a
- * well-known string id: stored bytes depend on them.
+ * well-known string id: stored bytes depend on them. Version 2 adds `reportedAt` to the positional
+ * fields of a source and writes `sightings` positionally; version 1 bytes still decode.
  *
  * @module
  */
@@ -26,7 +27,7 @@ import {
   tlpLevels,
 } from './indicator-model.js';
 
-const formatVersion = 1;
+const formatVersion = 2;
 
 const tagAbsent = 0;
 const tagNull = 1;
@@ -42,6 +43,8 @@ const tagUtf16 = 10;
 const tagArray = 11;
 const tagObject = 12;
 const tagEnd = 13;
+/** Version 2: `sightings` as its positional fields (`total`, `systems`) and extras. */
+const tagSightings = 14;
 
 const sourceFields = [
   'sourceId',
@@ -60,6 +63,8 @@ const sourceFields = [
   'expiresAt',
   'withdrawnAt',
 ] as const;
+
+const sightingsFields = ['total', 'systems'] as const;
 
 const mergedFields = [
   'severity',
@@ -116,9 +121,11 @@ const wellKnownStrings: readonly string[] = [
   'type',
   'value',
   'sequence',
+  'reportedAt',
 ];
 const wellKnownIds = new Map(wellKnownStrings.map((text, id) => [text, id]));
-const sourceFieldSet = new Set<string>(sourceFields);
+const sourceFieldSet = new Set<string>([...sourceFields, 'reportedAt']);
+const sightingsFieldSet = new Set<string>(sightingsFields);
 const mergedFieldSet = new Set<string>(mergedFields);
 const recordFieldSet = new Set<string>([...recordFields, 'type', 'value', 'sequence']);
 
@@ -208,6 +215,16 @@ export interface IndicatorCodec {
   ): StoredIndicator;
 }
 
+/** Buffer's own slicers, which also take a plain `Uint8Array`. */
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const ucs2Slice = Buffer.prototype.ucs2Slice as (this: Uint8Array, start: number, end: number) => string;
+const floatView = new Float64Array(1);
+const floatBytes = new Uint8Array(floatView.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Latin-1 strings up to this length are looked up among recently decoded ones. */
+const recentTextLength = 32;
+const recentTextSlots = 4_096;
+
 /**
  * Creates an {@link IndicatorCodec}.
  *
@@ -226,72 +243,112 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   let input: Uint8Array = out;
   let lastHadExtra = false;
   let at = 0;
+  /** Well-known ids (>= 0) and dictionary ids (`-id - 1`) of strings seen: one lookup per string. */
+  const stringCodes = new Map<string, number>(wellKnownIds);
+  /** Dictionary texts by id, so decoding does not call into the dictionary per string. */
+  const dictionaryTexts: string[] = [];
+  /** Short Latin-1 strings decoded lately, by a hash of their bytes: repeats are not allocated again. */
+  const recentTexts = new Array<string | undefined>(recentTextSlots).fill(undefined);
 
-  const ensure = (bytes: number): void => {
-    if (pos + bytes <= out.length) return;
+  const grow = (bytes: number): void => {
     const grown = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
     out.copy(grown, 0, 0, pos);
     out = grown;
   };
 
+  const ensure = (bytes: number): void => {
+    if (pos + bytes > out.length) grow(bytes);
+  };
+
+  /** Writes a non-negative safe integer; the caller has ensured 8 bytes. */
   const writeVarint = (number: number): void => {
-    ensure(8);
-    // Split in 32-bit halves: bit operations instead of floating-point modulo.
-    let low = number >>> 0;
-    let high = (number - low) / 4_294_967_296;
-    while (high > 0 || low > 127) {
-      out[pos++] = (low & 127) | 128;
-      low = ((low >>> 7) | (high << 25)) >>> 0;
+    if (number < 128) {
+      out[pos++] = number;
+      return;
+    }
+    if (number < 4_294_967_296) {
+      let low = number >>> 0;
+      while (low > 127) {
+        out[pos++] = (low & 127) | 128;
+        low >>>= 7;
+      }
+      out[pos++] = low;
+      return;
+    }
+    // Timestamps: the low 28 bits as four groups, then the rest (below 2^25) as above.
+    let high = Math.floor(number / 268_435_456);
+    const low = number - high * 268_435_456;
+    out[pos++] = (low & 127) | 128;
+    out[pos++] = ((low >>> 7) & 127) | 128;
+    out[pos++] = ((low >>> 14) & 127) | 128;
+    out[pos++] = ((low >>> 21) & 127) | 128;
+    while (high > 127) {
+      out[pos++] = (high & 127) | 128;
       high >>>= 7;
     }
-    out[pos++] = low;
+    out[pos++] = high;
   };
 
   const writeString = (text: string): void => {
-    const known = wellKnownIds.get(text);
-    if (known !== undefined) {
-      ensure(2);
-      out[pos++] = tagWellKnown;
-      out[pos++] = known;
-      return;
-    }
-    const id = dictionary?.idOf(text);
-    if (id !== undefined) {
-      ensure(1);
-      out[pos++] = tagDictionary;
-      writeVarint(id);
-      return;
-    }
-    let latin1 = true;
-    for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) > 0xff) {
-        latin1 = false;
-        break;
+    let code = stringCodes.get(text);
+    if (code === undefined && dictionary !== undefined) {
+      const id = dictionary.idOf(text);
+      if (id !== undefined) {
+        code = -id - 1;
+        stringCodes.set(text, code);
       }
     }
-    ensure(1);
-    out[pos++] = latin1 ? tagLatin1 : tagUtf16;
-    writeVarint(text.length);
-    const bytes = latin1 ? text.length : text.length * 2;
-    ensure(bytes);
-    pos += out.write(text, pos, bytes, latin1 ? 'latin1' : 'utf16le');
+    const length = text.length;
+    if (pos + length * 2 + 10 > out.length) grow(length * 2 + 10);
+    if (code !== undefined) {
+      if (code >= 0) {
+        out[pos++] = tagWellKnown;
+        out[pos++] = code;
+      } else {
+        out[pos++] = tagDictionary;
+        writeVarint(-code - 1);
+      }
+      return;
+    }
+    const start = pos;
+    out[pos++] = tagLatin1;
+    writeVarint(length);
+    if (length <= 64) {
+      // Short text: copy in JavaScript, cheaper than a call into the buffer's native writer.
+      let i = 0;
+      for (; i < length; i++) {
+        const char = text.charCodeAt(i);
+        if (char > 0xff) break;
+        out[pos++] = char;
+      }
+      if (i === length) return;
+    } else {
+      let latin1 = true;
+      for (let i = 0; i < length; i++) {
+        if (text.charCodeAt(i) > 0xff) {
+          latin1 = false;
+          break;
+        }
+      }
+      if (latin1) {
+        pos += out.write(text, pos, length, 'latin1');
+        return;
+      }
+    }
+    pos = start;
+    out[pos++] = tagUtf16;
+    writeVarint(length);
+    pos += out.write(text, pos, length * 2, 'utf16le');
   };
 
   const writeNumber = (value: number): void => {
-    ensure(9);
-    if (Number.isSafeInteger(value)) {
-      if (value >= 0) {
-        if (value < 128) {
-          out[pos++] = tagUint;
-          out[pos++] = value;
-          return;
-        }
-        out[pos++] = tagUint;
-        writeVarint(value);
-      } else {
-        out[pos++] = tagNegativeInt;
-        writeVarint(-value);
-      }
+    if (pos + 10 > out.length) grow(10);
+    if (value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value) {
+      out[pos++] = tagUint;
+      writeVarint(value);
+    } else if (value < 0 && value >= -Number.MAX_SAFE_INTEGER && Math.floor(value) === value) {
+      out[pos++] = tagNegativeInt;
+      writeVarint(-value);
     } else if (Number.isFinite(value)) {
       out[pos++] = tagFloat;
       pos = out.writeDoubleLE(value, pos);
@@ -303,12 +360,12 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   const writeValue = (value: unknown): void => {
     if (typeof value === 'number') writeNumber(value);
     else if (typeof value === 'string') writeString(value);
-    else if (value === undefined) {
-      ensure(1);
-      out[pos++] = tagAbsent;
-    } else if (typeof value === 'boolean') {
+    else if (typeof value === 'boolean') {
       ensure(1);
       out[pos++] = value ? tagTrue : tagFalse;
+    } else if (value === undefined) {
+      ensure(1);
+      out[pos++] = tagAbsent;
     } else if (value === null) {
       ensure(1);
       out[pos++] = tagNull;
@@ -322,18 +379,19 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   };
 
   const writeArray = (items: readonly unknown[], writeItem: (item: unknown) => void): void => {
-    ensure(1);
+    ensure(10);
     out[pos++] = tagArray;
     writeVarint(items.length);
-    for (let i = 0; i < items.length; i++) {
-      try {
+    let i = 0;
+    try {
+      for (; i < items.length; i++) {
         const item = items[i];
         if (item === undefined) throw new CodecIssue('undefined is not JSON; use null');
         writeItem(item);
-      } catch (error) {
-        if (error instanceof CodecIssue) error.path.unshift(i);
-        throw error;
       }
+    } catch (error) {
+      if (error instanceof CodecIssue) error.path.unshift(i);
+      throw error;
     }
   };
 
@@ -371,9 +429,14 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     present: number,
     known: ReadonlySet<string>,
   ): boolean => {
-    let defined = 0;
-    for (const key in object) if (object[key] !== undefined) defined++;
-    if (defined === present) {
+    let keys = 0;
+    for (const _ in object) keys++;
+    if (keys !== present) {
+      // Slow path: properties set to undefined do not count.
+      keys = 0;
+      for (const key in object) if (object[key] !== undefined) keys++;
+    }
+    if (keys === present) {
       ensure(1);
       out[pos++] = tagAbsent;
       return true;
@@ -384,8 +447,13 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
 
   /** Writes one positional field; returns 1 when it is present, for {@link writeExtra}. */
   const field = (value: unknown): number => {
+    if (value === undefined) {
+      ensure(1);
+      out[pos++] = tagAbsent;
+      return 0;
+    }
     writeValue(value);
-    return value === undefined ? 0 : 1;
+    return 1;
   };
 
   const checkObject = (value: unknown): Record<string, unknown> => {
@@ -430,6 +498,8 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
       present += field(source.expiresAt);
       name = 'withdrawnAt';
       present += field(source.withdrawnAt);
+      name = 'reportedAt';
+      present += field(source.reportedAt);
     } catch (error) {
       if (error instanceof CodecIssue) error.path.unshift(name);
       throw error;
@@ -473,6 +543,34 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     writeExtra(merged as unknown as Record<string, unknown>, present, mergedFieldSet);
   };
 
+  /** Plain objects positionally (the usual `{ total, systems }`), anything else as a generic value. */
+  const writeSightings = (value: unknown): number => {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      Array.isArray(value) ||
+      Object.getPrototypeOf(value) !== Object.prototype
+    ) {
+      return field(value);
+    }
+    const sightings = value as StoredIndicator['sightings'];
+    ensure(1);
+    out[pos++] = tagSightings;
+    let present = 0;
+    let name = '';
+    try {
+      name = 'total';
+      present += field(sightings.total);
+      name = 'systems';
+      present += field(sightings.systems);
+    } catch (error) {
+      if (error instanceof CodecIssue) error.path.unshift(name);
+      throw error;
+    }
+    writeExtra(sightings as unknown as Record<string, unknown>, present, sightingsFieldSet);
+    return 1;
+  };
+
   const writeRecord = (record: Omit<StoredIndicator, 'sequence'> & { sequence?: unknown }): void => {
     // type and value are the store's; sequence is ignored.
     let present = record.sequence === undefined ? 2 : 3;
@@ -498,7 +596,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
       name = 'suppressedBy';
       present += field(record.suppressedBy);
       name = 'sightings';
-      present += field(record.sightings);
+      present += writeSightings(record.sightings);
       name = 'createdAt';
       present += field(record.createdAt);
       name = 'updatedAt';
@@ -527,9 +625,20 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   };
 
   const readVarint = (): number => {
-    let result = 0;
-    let scale = 1;
-    let byte: number;
+    let byte = input[at++] as number;
+    if (byte < 128) return byte;
+    let result = byte & 127;
+    byte = input[at++] as number;
+    result |= (byte & 127) << 7;
+    if (byte < 128) return result;
+    byte = input[at++] as number;
+    result |= (byte & 127) << 14;
+    if (byte < 128) return result;
+    byte = input[at++] as number;
+    result |= (byte & 127) << 21;
+    if (byte < 128) return result;
+    // Past 28 bits: floating-point arithmetic, exact up to 2^53.
+    let scale = 268_435_456;
     do {
       byte = input[at++] as number;
       result += (byte & 127) * scale;
@@ -540,17 +649,41 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
 
   const readText = (tag: number): string => {
     const length = readVarint();
-    const bytes = tag === tagLatin1 ? length : length * 2;
     const start = at;
-    at += bytes;
-    if (tag === tagLatin1 && length <= 24) {
-      let text = '';
-      for (let i = start; i < at; i++) text += String.fromCharCode(input[i] as number);
-      return text;
+    if (tag === tagUtf16) {
+      at += length * 2;
+      return ucs2Slice.call(input, start, at);
     }
-    return Buffer.from(input.buffer, input.byteOffset + start, bytes).toString(
-      tag === tagLatin1 ? 'latin1' : 'utf16le',
-    );
+    at += length;
+    if (length > recentTextLength) return latin1Slice.call(input, start, at);
+    let hash = length;
+    for (let i = start; i < at; i++) hash = Math.imul(hash ^ (input[i] as number), 0x01000193);
+    const slot = (hash ^ (hash >>> 15)) & (recentTextSlots - 1);
+    const recent = recentTexts[slot];
+    if (recent !== undefined && recent.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (recent.charCodeAt(i) !== input[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return recent;
+    }
+    const text = latin1Slice.call(input, start, at);
+    recentTexts[slot] = text;
+    return text;
+  };
+
+  const readDictionary = (): string => {
+    const id = readVarint();
+    const known = dictionaryTexts[id];
+    if (known !== undefined) return known;
+    if (!dictionary) throw new Error('indicator bytes use a string dictionary the codec does not have');
+    const text = dictionary.textOf(id);
+    while (dictionaryTexts.length < id) dictionaryTexts.push(undefined as unknown as string);
+    dictionaryTexts[id] = text;
+    return text;
   };
 
   const readValue = (): unknown => {
@@ -569,17 +702,14 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
       case tagNegativeInt:
         return -readVarint();
       case tagFloat: {
-        const number = Buffer.from(input.buffer, input.byteOffset + at, 8).readDoubleLE(0);
+        for (let i = 0; i < 8; i++) floatBytes[littleEndian ? i : 7 - i] = input[at + i] as number;
         at += 8;
-        return number;
+        return floatView[0];
       }
       case tagWellKnown:
         return wellKnownStrings[input[at++] as number];
-      case tagDictionary: {
-        const id = readVarint();
-        if (!dictionary) throw new Error('indicator bytes use a string dictionary the codec does not have');
-        return dictionary.textOf(id);
-      }
+      case tagDictionary:
+        return readDictionary();
       case tagLatin1:
       case tagUtf16:
         return readText(tag);
@@ -605,7 +735,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     return target;
   };
 
-  /** Reads the trailing properties written by `writeKnown` into `target`. */
+  /** Reads the trailing properties written by `writeExtra` into `target`. */
   const readExtra = <T extends object>(target: T): T => {
     if (input[at] === tagAbsent) at++;
     else {
@@ -616,9 +746,15 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   };
 
   const setIfPresent = (target: Record<string, unknown>, key: string): void => {
+    if (input[at] === tagAbsent) {
+      at++;
+      return;
+    }
     const item = readValue();
     if (item !== undefined) target[key] = item;
   };
+
+  let version = formatVersion;
 
   const readSource = (): SourceRecord => {
     const source = {
@@ -638,6 +774,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     source.hits = readValue();
     setIfPresent(source, 'expiresAt');
     setIfPresent(source, 'withdrawnAt');
+    if (version >= 2) setIfPresent(source, 'reportedAt');
     return readExtra(source) as unknown as SourceRecord;
   };
 
@@ -656,6 +793,21 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     return readExtra(merged) as unknown as MergedIndicator;
   };
 
+  const readSightings = (): unknown => {
+    if (input[at] !== tagSightings) return readValue();
+    at++;
+    const total = readValue();
+    const systems = readValue();
+    let sightings: Record<string, unknown>;
+    if (total !== undefined && systems !== undefined) sightings = { total, systems };
+    else {
+      sightings = {};
+      if (total !== undefined) sightings.total = total;
+      if (systems !== undefined) sightings.systems = systems;
+    }
+    return readExtra(sightings);
+  };
+
   const decode = (
     bytes: Uint8Array,
     offset: number,
@@ -665,8 +817,8 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
   ): StoredIndicator => {
     input = bytes;
     at = offset;
-    const version = input[at++];
-    if (version !== formatVersion) throw new Error(`unknown indicator format version ${version}`);
+    version = input[at++] as number;
+    if (version !== 1 && version !== 2) throw new Error(`unknown indicator format version ${version}`);
     if (input[at++] !== tagArray) throw new Error('corrupt indicator bytes: sources');
     const count = readVarint();
     const sources = new Array<SourceRecord>(count);
@@ -683,7 +835,7 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     setIfPresent(record, 'expiresAt');
     setIfPresent(record, 'decayScore');
     setIfPresent(record, 'suppressedBy');
-    record.sightings = readValue();
+    record.sightings = readSightings();
     record.createdAt = readValue();
     record.updatedAt = readValue();
     record.sequence = sequence;
