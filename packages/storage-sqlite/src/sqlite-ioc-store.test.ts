@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredIndicator } from '@ce/core';
 import { runIocStoreConformance } from '@ce/core/testing';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { cteSqliteMigrations } from './sqlite-ioc-migrations.js';
-import { listAppliedSqliteMigrations } from './sqlite-migrations.js';
+import { coreSqliteMigrations, listAppliedSqliteMigrations, migrateSqlite } from './sqlite-migrations.js';
 import { createSqliteStorage } from './sqlite-storage.js';
 
 runIocStoreConformance('sqlite :memory:', async () => {
@@ -42,10 +43,67 @@ describe('sqlite IocStore', () => {
     try {
       await storage.init();
       expect(listAppliedSqliteMigrations(storage.database).map((m) => `${m.namespace}@${m.version}`)).toEqual(
-        ['core@1', 'cte@1'],
+        ['core@1', 'cte@1', 'cte@2'],
       );
     } finally {
       await storage.close();
+    }
+  });
+
+  it('keeps the destination states of version 1 (JSON) when moving them to columns', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ce-iocs-'));
+    const path = join(dir, 'ce.db');
+    try {
+      const db = new Database(path);
+      const first = cteSqliteMigrations.migrations.filter((migration) => migration.version === 1);
+      migrateSqlite(db, [coreSqliteMigrations, { ...cteSqliteMigrations, migrations: first }]);
+      const insert = db.prepare(
+        'INSERT INTO cte_destination_states (destination_id, type, value, status, data) VALUES (?, ?, ?, ?, ?)',
+      );
+      insert.run(
+        'sink/a',
+        'domain',
+        'a.example',
+        'failed',
+        '{"ruleId":"r1","sentFingerprint":"f1","sharedAt":5,"lastAttemptAt":7,"attempts":2,"lastError":{"code":"HTTP_ERROR","message":"503"},"updatedAt":7}',
+      );
+      insert.run('sink/b', 'domain', 'a.example', 'pending', '{"attempts":0,"updatedAt":3}');
+      db.close();
+      const storage = createSqliteStorage({ path });
+      try {
+        expect(await storage.iocs.destinationStatesOf({ type: 'domain', value: 'a.example' })).toStrictEqual([
+          {
+            destinationId: 'sink/a',
+            type: 'domain',
+            value: 'a.example',
+            status: 'failed',
+            ruleId: 'r1',
+            sentFingerprint: 'f1',
+            sharedAt: 5,
+            lastAttemptAt: 7,
+            attempts: 2,
+            lastError: { code: 'HTTP_ERROR', message: '503' },
+            updatedAt: 7,
+          },
+          {
+            destinationId: 'sink/b',
+            type: 'domain',
+            value: 'a.example',
+            status: 'pending',
+            attempts: 0,
+            updatedAt: 3,
+          },
+        ]);
+        const page = await storage.iocs.queryDestinationStates({
+          destinationId: 'sink/a',
+          statuses: ['failed'],
+        });
+        expect(page.items.map((state) => state.value)).toEqual(['a.example']);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -39,6 +39,31 @@ type IndicatorRow = [IndicatorType, string, number, Buffer];
 
 const separator = '\u001f';
 
+/** status, rule_id, sent_fingerprint, shared_at, retracted_at, last_attempt_at, attempts, error_code, error_message, updated_at */
+type StateColumns = [
+  string,
+  string | null,
+  string | null,
+  number | null,
+  number | null,
+  number | null,
+  number,
+  string | null,
+  string | null,
+  number,
+];
+const stateColumns =
+  'status, rule_id, sent_fingerprint, shared_at, retracted_at, last_attempt_at, attempts, error_code, error_message, updated_at';
+/** Every destination id, by skipping along the primary key (a loose index scan). */
+const destinationIds = `WITH RECURSIVE destinations (id) AS (
+    SELECT MIN(destination_id) FROM cte_destination_states
+    UNION ALL
+    SELECT (SELECT MIN(destination_id) FROM cte_destination_states WHERE destination_id > destinations.id)
+    FROM destinations WHERE destinations.id IS NOT NULL
+  )`;
+/** Page cache of the connection, in KiB (negative: KiB rather than pages). */
+const cacheSizeKib = -65_536;
+
 function prepare(db: Database.Database) {
   return {
     sequence: db.prepare<[], number>("SELECT value FROM cte_counters WHERE name = 'sequence'").pluck(),
@@ -54,28 +79,52 @@ function prepare(db: Database.Database) {
         'SELECT type, value, sequence, data FROM cte_indicators WHERE type = ? AND value = ?',
       )
       .raw(),
+    // Batch reads return two values for the whole batch, the keys as JSON and the records' bytes
+    // concatenated: better-sqlite3 allocates a Buffer for every BLOB it returns, which costs
+    // more than reading the row. Both aggregates see the rows in the same order.
     changes: db
-      .prepare<[number, number], IndicatorRow>(
-        'SELECT type, value, sequence, data FROM cte_indicators WHERE sequence > ? ORDER BY sequence LIMIT ?',
+      .prepare<[number, number], [string, Buffer | null]>(
+        `SELECT json_group_array(json_array(type, value, sequence, length(data))),
+           CAST(group_concat(data, x'') AS BLOB)
+         FROM (SELECT type, value, sequence, data FROM cte_indicators WHERE sequence > ? ORDER BY sequence LIMIT ?)`,
+      )
+      .raw(),
+    getMany: db
+      .prepare<[string], [string, Buffer | null]>(
+        `SELECT json_group_array(json_array(keys.key, i.sequence, length(i.data))),
+           CAST(group_concat(i.data, x'') AS BLOB)
+         FROM json_each(?) AS keys
+         CROSS JOIN cte_indicators AS i ON i.type = keys.value ->> 0 AND i.value = keys.value ->> 1`,
       )
       .raw(),
     delete: db.prepare<[string, string]>('DELETE FROM cte_indicators WHERE type = ? AND value = ?'),
-    deleteStatesOf: db.prepare<[string, string]>(
-      'DELETE FROM cte_destination_states WHERE type = ? AND value = ?',
+    destinationIds: db
+      .prepare<[], string>(`${destinationIds} SELECT id FROM destinations WHERE id IS NOT NULL`)
+      .pluck(),
+    deleteState: db.prepare<[string, string, string]>(
+      'DELETE FROM cte_destination_states WHERE destination_id = ? AND type = ? AND value = ?',
     ),
-    getState: db
-      .prepare<[string, string, string], [string, string]>(
-        'SELECT status, data FROM cte_destination_states WHERE destination_id = ? AND type = ? AND value = ?',
+    anyState: db
+      .prepare<[string], number>('SELECT 1 FROM cte_destination_states WHERE destination_id = ? LIMIT 1')
+      .pluck(),
+    // One statement per batch: the keys as a JSON array of [type, value], each looked up on the key.
+    getStates: db
+      .prepare<[string, string], [number, ...StateColumns]>(
+        `SELECT keys.key, ${stateColumns} FROM json_each(?) AS keys
+         CROSS JOIN cte_destination_states AS s
+           ON s.destination_id = ? AND s.type = keys.value ->> 0 AND s.value = keys.value ->> 1`,
       )
       .raw(),
-    putState: db.prepare<[string, string, string, string, string]>(
-      `INSERT INTO cte_destination_states (destination_id, type, value, status, data) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (destination_id, type, value) DO UPDATE SET status = excluded.status, data = excluded.data`,
+    putState: db.prepare(
+      `INSERT OR REPLACE INTO cte_destination_states (destination_id, type, value, ${stateColumns})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     statesOf: db
-      .prepare<[string, string], [string, string, string, string, string]>(
-        `SELECT destination_id, type, value, status, data FROM cte_destination_states
-         WHERE type = ? AND value = ? ORDER BY destination_id`,
+      .prepare<[string, string], [string, ...StateColumns]>(
+        `${destinationIds} SELECT s.destination_id, ${stateColumns.replaceAll(/(\w+)/g, 's.$1')}
+         FROM destinations CROSS JOIN cte_destination_states AS s
+           ON s.destination_id = destinations.id AND s.type = ? AND s.value = ?
+         WHERE destinations.id IS NOT NULL ORDER BY s.destination_id`,
       )
       .raw(),
     deleteDestination: db.prepare<[string]>('DELETE FROM cte_destination_states WHERE destination_id = ?'),
@@ -169,6 +218,8 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
 
   const statementsOf = (db: Database.Database): Statements => {
     if (cached?.db !== db) {
+      // The default 2 MB cache thrashes on the random-order key inserts of a million indicators.
+      db.pragma(`cache_size = ${cacheSizeKib}`);
       cached = { db, statements: prepare(db) };
       queries.clear();
     }
@@ -194,8 +245,36 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
 
   const toIndicator = (row: IndicatorRow): StoredIndicator => codec.decode(row[3], 0, row[0], row[1], row[2]);
 
-  const toState = (destinationId: string, type: string, value: string, status: string, data: string) =>
-    ({ destinationId, type, value, status, ...JSON.parse(data) }) as DestinationState;
+  /** A state from its columns, starting at `offset` of a raw row. */
+  const toState = (
+    destinationId: string,
+    type: string,
+    value: string,
+    row: ReadonlyArray<unknown>,
+    offset: number,
+  ): DestinationState => {
+    const state = {
+      destinationId,
+      type,
+      value,
+      status: row[offset],
+      attempts: row[offset + 6],
+      updatedAt: row[offset + 9],
+    } as DestinationState;
+    const ruleId = row[offset + 1];
+    if (ruleId !== null) state.ruleId = ruleId as string;
+    const sentFingerprint = row[offset + 2];
+    if (sentFingerprint !== null) state.sentFingerprint = sentFingerprint as string;
+    const sharedAt = row[offset + 3];
+    if (sharedAt !== null) state.sharedAt = sharedAt as number;
+    const retractedAt = row[offset + 4];
+    if (retractedAt !== null) state.retractedAt = retractedAt as number;
+    const lastAttemptAt = row[offset + 5];
+    if (lastAttemptAt !== null) state.lastAttemptAt = lastAttemptAt as number;
+    const code = row[offset + 7];
+    if (code !== null) state.lastError = { code: code as string, message: row[offset + 8] as string };
+    return state;
+  };
 
   const putMany = async (records: ReadonlyArray<IndicatorInput>): Promise<StoredIndicator[]> => {
     checkIndicatorRecords(records);
@@ -248,12 +327,25 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
 
   const getMany = async (keys: ReadonlyArray<IndicatorKey>): Promise<Array<StoredIndicator | undefined>> => {
     checkIndicatorKeys(keys);
-    return read((s) =>
-      keys.map((key) => {
-        const row = s.get.get(key.type, key.value);
-        return row ? toIndicator(row) : undefined;
-      }),
-    );
+    return read((s) => {
+      const found = new Array<StoredIndicator | undefined>(keys.length).fill(undefined);
+      if (keys.length === 0) return found;
+      const pairs = new Array<[string, string]>(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as IndicatorKey;
+        pairs[i] = [key.type, key.value];
+      }
+      const [json, bytes] = s.getMany.get(JSON.stringify(pairs)) as [string, Buffer | null];
+      if (bytes === null) return found;
+      const rows = JSON.parse(json) as Array<[number, number, number]>;
+      let offset = 0;
+      for (const [index, sequence, length] of rows) {
+        const key = keys[index] as IndicatorKey;
+        found[index] = codec.decode(bytes, offset, key.type, key.value, sequence);
+        offset += length;
+      }
+      return found;
+    });
   };
 
   const query = async (
@@ -332,7 +424,19 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
         throw new ValidationError('invalid changesSince', [{ path: 'sequence', reason: 'must be a number' }]);
       }
       const max = resolveIocLimit(limit, 1_000);
-      return read((s) => s.changes.all(sequence, max).map(toIndicator));
+      return read((s) => {
+        const [json, bytes] = s.changes.get(sequence, max) as [string, Buffer | null];
+        if (bytes === null) return [];
+        const rows = JSON.parse(json) as Array<[IndicatorType, string, number, number]>;
+        const changes = new Array<StoredIndicator>(rows.length);
+        let offset = 0;
+        for (let i = 0; i < rows.length; i++) {
+          const [type, value, rowSequence, length] = rows[i] as [IndicatorType, string, number, number];
+          changes[i] = codec.decode(bytes, offset, type, value, rowSequence);
+          offset += length;
+        }
+        return changes;
+      });
     },
     lastSequence: () => read((s) => s.sequence.get() as number),
     dailyCounts,
@@ -340,9 +444,10 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
       checkIndicatorKeys(keys);
       return write((s) => {
         let deleted = 0;
+        const destinations = keys.length === 0 ? [] : s.destinationIds.all();
         for (const key of keys) {
           deleted += s.delete.run(key.type, key.value).changes;
-          s.deleteStatesOf.run(key.type, key.value);
+          for (const destinationId of destinations) s.deleteState.run(destinationId, key.type, key.value);
         }
         return deleted;
       });
@@ -350,19 +455,40 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
     getDestinationStates: async (destinationId, keys) => {
       checkDestinationId(destinationId);
       checkIndicatorKeys(keys);
-      return read((s) =>
-        keys.map((key) => {
-          const row = s.getState.get(destinationId, key.type, key.value);
-          return row ? toState(destinationId, key.type, key.value, row[0], row[1]) : undefined;
-        }),
-      );
+      return read((s) => {
+        const states = new Array<DestinationState | undefined>(keys.length).fill(undefined);
+        if (keys.length === 0 || s.anyState.get(destinationId) === undefined) return states;
+        const pairs = new Array<[string, string]>(keys.length);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as IndicatorKey;
+          pairs[i] = [key.type, key.value];
+        }
+        for (const row of s.getStates.iterate(JSON.stringify(pairs), destinationId)) {
+          const key = keys[row[0]] as IndicatorKey;
+          states[row[0]] = toState(destinationId, key.type, key.value, row, 1);
+        }
+        return states;
+      });
     },
     putDestinationStates: async (input) => {
       const states = normalizeDestinationStates(input);
       return write((s) => {
         for (const state of states) {
-          const { destinationId, type, value, status, ...rest } = state;
-          s.putState.run(destinationId, type, value, status, JSON.stringify(rest));
+          s.putState.run(
+            state.destinationId,
+            state.type,
+            state.value,
+            state.status,
+            state.ruleId ?? null,
+            state.sentFingerprint ?? null,
+            state.sharedAt ?? null,
+            state.retractedAt ?? null,
+            state.lastAttemptAt ?? null,
+            state.attempts,
+            state.lastError?.code ?? null,
+            state.lastError?.message ?? null,
+            state.updatedAt,
+          );
         }
       });
     },
@@ -381,21 +507,23 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
       return read((_, db) => {
         const rows = dynamic(
           db,
-          `SELECT type, value, status, data FROM cte_destination_states WHERE ${conditions.join(' AND ')}
+          `SELECT type, value, ${stateColumns} FROM cte_destination_states WHERE ${conditions.join(' AND ')}
            ORDER BY type, value LIMIT ?`,
         )
           .raw()
-          .all(...params, limit + 1) as Array<[string, string, string, string]>;
+          .all(...params, limit + 1) as Array<[string, string, ...StateColumns]>;
         const items = rows
           .slice(0, limit)
-          .map(([type, value, status, data]) => toState(request.destinationId, type, value, status, data));
+          .map((row) => toState(request.destinationId, row[0], row[1], row, 2));
         const last = items.at(-1);
         return rows.length > limit && last ? { items, nextCursor: encodeIndicatorCursor(last) } : { items };
       });
     },
     destinationStatesOf: async (key) => {
       checkIndicatorKey(key);
-      return read((s) => s.statesOf.all(key.type, key.value).map((row) => toState(...row)));
+      return read((s) =>
+        s.statesOf.all(key.type, key.value).map((row) => toState(row[0], key.type, key.value, row, 1)),
+      );
     },
     deleteDestination: async (destinationId) => {
       checkDestinationId(destinationId);

@@ -84,11 +84,12 @@ describe('createSqliteStorage', () => {
     expect(applied.map((m) => `${m.namespace}@${m.version}`)).toEqual([
       'core@1',
       'cte@1',
+      'cte@2',
       'demo@1',
       'demo@2',
     ]);
     expect(applied.every((m) => m.appliedAt === clock.now())).toBe(true);
-    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(4);
+    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(5);
     await first.withDatabase((db) =>
       db.prepare('INSERT INTO demo_things (id, value) VALUES (?, ?)').run('ioc-1', '1.2.3.4'),
     );
@@ -142,7 +143,7 @@ describe('createSqliteStorage', () => {
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
       expect(tables.map((t) => (t as { name: string }).name)).not.toContain('broken_things');
-      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core', 'cte']);
+      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core', 'cte', 'cte']);
     } finally {
       db.close();
     }
