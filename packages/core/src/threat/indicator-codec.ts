@@ -745,51 +745,60 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     return target;
   };
 
-  const setIfPresent = (target: Record<string, unknown>, key: string): void => {
-    if (input[at] === tagAbsent) {
-      at++;
-      return;
-    }
-    const item = readValue();
-    if (item !== undefined) target[key] = item;
-  };
-
   let version = formatVersion;
 
+  // Objects are built from one literal with the fields always present, so that they get those
+  // fields in-object; optional ones are added after. Fewer allocations per decoded record.
   const readSource = (): SourceRecord => {
-    const source = {
-      sourceId: readValue(),
-      firstSeen: readValue(),
-      lastSeen: readValue(),
-      severity: readValue(),
-      reputation: readValue(),
-    } as Record<string, unknown>;
-    setIfPresent(source, 'confidence');
-    source.tags = readValue();
-    setIfPresent(source, 'comments');
-    setIfPresent(source, 'externalUrl');
-    source.safe = readValue();
-    source.test = readValue();
-    setIfPresent(source, 'tlp');
-    source.hits = readValue();
-    setIfPresent(source, 'expiresAt');
-    setIfPresent(source, 'withdrawnAt');
-    if (version >= 2) setIfPresent(source, 'reportedAt');
+    const sourceId = readValue();
+    const firstSeen = readValue();
+    const lastSeen = readValue();
+    const severity = readValue();
+    const reputation = readValue();
+    const confidence = readValue();
+    const tags = readValue();
+    const comments = readValue();
+    const externalUrl = readValue();
+    const safe = readValue();
+    const test = readValue();
+    const tlp = readValue();
+    const hits = readValue();
+    const expiresAt = readValue();
+    const withdrawnAt = readValue();
+    const reportedAt = version >= 2 ? readValue() : undefined;
+    const source = { sourceId, firstSeen, lastSeen, severity, reputation, tags, safe, test, hits } as Record<
+      string,
+      unknown
+    >;
+    if (reportedAt !== undefined) source.reportedAt = reportedAt;
+    if (confidence !== undefined) source.confidence = confidence;
+    if (comments !== undefined) source.comments = comments;
+    if (externalUrl !== undefined) source.externalUrl = externalUrl;
+    if (tlp !== undefined) source.tlp = tlp;
+    if (expiresAt !== undefined) source.expiresAt = expiresAt;
+    if (withdrawnAt !== undefined) source.withdrawnAt = withdrawnAt;
     return readExtra(source) as unknown as SourceRecord;
   };
 
   const readMerged = (): MergedIndicator => {
-    const merged = { severity: readValue(), reputation: readValue() } as Record<string, unknown>;
-    setIfPresent(merged, 'confidence');
-    merged.tags = readValue();
-    setIfPresent(merged, 'comments');
-    setIfPresent(merged, 'externalUrl');
-    merged.safe = readValue();
-    merged.test = readValue();
-    setIfPresent(merged, 'tlp');
-    merged.firstSeen = readValue();
-    merged.lastSeen = readValue();
-    setIfPresent(merged, 'verdict');
+    const severity = readValue();
+    const reputation = readValue();
+    const confidence = readValue();
+    const tags = readValue();
+    const comments = readValue();
+    const externalUrl = readValue();
+    const safe = readValue();
+    const test = readValue();
+    const tlp = readValue();
+    const firstSeen = readValue();
+    const lastSeen = readValue();
+    const verdict = readValue();
+    const merged = { severity, reputation, tags, safe, test, firstSeen, lastSeen } as Record<string, unknown>;
+    if (confidence !== undefined) merged.confidence = confidence;
+    if (comments !== undefined) merged.comments = comments;
+    if (externalUrl !== undefined) merged.externalUrl = externalUrl;
+    if (tlp !== undefined) merged.tlp = tlp;
+    if (verdict !== undefined) merged.verdict = verdict;
     return readExtra(merged) as unknown as MergedIndicator;
   };
 
@@ -823,22 +832,32 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     const count = readVarint();
     const sources = new Array<SourceRecord>(count);
     for (let i = 0; i < count; i++) sources[i] = readSource();
+    const merged = readMerged();
+    const active = readValue();
+    const inactiveReason = readValue();
+    const inactiveSince = readValue();
+    const expiresAt = readValue();
+    const decayScore = readValue();
+    const suppressedBy = readValue();
+    const sightings = readSightings();
+    const createdAt = readValue();
+    const updatedAt = readValue();
     const record = {
       type,
       value,
       sources,
-      merged: readMerged(),
-      active: readValue(),
+      merged,
+      active,
+      sightings,
+      createdAt,
+      updatedAt,
+      sequence,
     } as Record<string, unknown>;
-    setIfPresent(record, 'inactiveReason');
-    setIfPresent(record, 'inactiveSince');
-    setIfPresent(record, 'expiresAt');
-    setIfPresent(record, 'decayScore');
-    setIfPresent(record, 'suppressedBy');
-    record.sightings = readSightings();
-    record.createdAt = readValue();
-    record.updatedAt = readValue();
-    record.sequence = sequence;
+    if (expiresAt !== undefined) record.expiresAt = expiresAt;
+    if (inactiveReason !== undefined) record.inactiveReason = inactiveReason;
+    if (inactiveSince !== undefined) record.inactiveSince = inactiveSince;
+    if (decayScore !== undefined) record.decayScore = decayScore;
+    if (suppressedBy !== undefined) record.suppressedBy = suppressedBy;
     return readExtra(record) as unknown as StoredIndicator;
   };
 

@@ -47,8 +47,12 @@ export function resolveIocLimit(limit: number | undefined, fallback: number, fie
   return Math.min(limit, maxIocPageLimit);
 }
 
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** `String.prototype.isWellFormed` (Node 20+, several times faster than the expression) when there is one. */
+const nativeWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
 function isWellFormed(value: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+  return nativeWellFormed ? nativeWellFormed.call(value) : !loneSurrogate.test(value);
 }
 
 /** Why `key` is not an indicator key (`undefined` when it is one), as issues under `path`. */
