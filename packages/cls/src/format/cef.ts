@@ -94,7 +94,8 @@ export function compileCefFormatter(mapping: CefMapping, options: CefFormatOptio
       first: `${labelText}${key}=`,
       next: ` ${labelText}${key}=`,
       get: compileValueSource(source, variables),
-      limit: source.maxLength ?? cefKeyLimits[key] ?? defaultValueLimit,
+      // A value longer than the line can never fit: cut it before escaping it.
+      limit: Math.min(source.maxLength ?? cefKeyLimits[key] ?? defaultValueLimit, maxLineBytes),
     });
   }
   const quickLimit = Math.floor(maxLineBytes / 3);

@@ -108,7 +108,7 @@ export function compileLeefFormatter(mapping: LeefMapping, options: LeefFormatOp
     steps.push({
       key: `${key}=`,
       get: compileValueSource(source, variables),
-      limit: source.maxLength ?? defaultValueLimit,
+      limit: Math.min(source.maxLength ?? defaultValueLimit, maxLineBytes),
     });
   }
   const quickLimit = Math.floor(maxLineBytes / 3);
