@@ -30,14 +30,14 @@ describe('escapers', () => {
   });
 
   it('replace lone surrogates everywhere and keep pairs', () => {
-    for (const escape of [
+    for (const escapeText of [
       escapeCefValue,
       escapeHeader,
       escapeLineBreaks,
       escapeSdParamValue,
       (v: string) => escapeLeefValue(v, 9),
     ]) {
-      expect(escape('\uD83D\uDE00|\uD83D|\uDE00|\uDBFF')).toMatch(/^😀(\\?\|)\uFFFD\1\uFFFD\1\uFFFD$/);
+      expect(escapeText('\uD83D\uDE00|\uD83D|\uDE00|\uDBFF')).toMatch(/^😀(\\?\|)\uFFFD\1\uFFFD\1\uFFFD$/);
     }
   });
 
