@@ -766,11 +766,12 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     const expiresAt = readValue();
     const withdrawnAt = readValue();
     const reportedAt = version >= 2 ? readValue() : undefined;
-    const source = { sourceId, firstSeen, lastSeen, severity, reputation, tags, safe, test, hits } as Record<
-      string,
-      unknown
-    >;
-    if (reportedAt !== undefined) source.reportedAt = reportedAt;
+    // The engine always sets reportedAt: in the literal, it needs no separate property store.
+    const source = (
+      reportedAt === undefined
+        ? { sourceId, firstSeen, lastSeen, severity, reputation, tags, safe, test, hits }
+        : { sourceId, firstSeen, lastSeen, severity, reputation, tags, safe, test, hits, reportedAt }
+    ) as Record<string, unknown>;
     if (confidence !== undefined) source.confidence = confidence;
     if (comments !== undefined) source.comments = comments;
     if (externalUrl !== undefined) source.externalUrl = externalUrl;
@@ -842,18 +843,11 @@ export function createIndicatorCodec(options: IndicatorCodecOptions = {}): Indic
     const sightings = readSightings();
     const createdAt = readValue();
     const updatedAt = readValue();
-    const record = {
-      type,
-      value,
-      sources,
-      merged,
-      active,
-      sightings,
-      createdAt,
-      updatedAt,
-      sequence,
-    } as Record<string, unknown>;
-    if (expiresAt !== undefined) record.expiresAt = expiresAt;
+    const record = (
+      expiresAt === undefined
+        ? { type, value, sources, merged, active, sightings, createdAt, updatedAt, sequence }
+        : { type, value, sources, merged, active, sightings, createdAt, updatedAt, sequence, expiresAt }
+    ) as Record<string, unknown>;
     if (inactiveReason !== undefined) record.inactiveReason = inactiveReason;
     if (inactiveSince !== undefined) record.inactiveSince = inactiveSince;
     if (decayScore !== undefined) record.decayScore = decayScore;
