@@ -61,6 +61,18 @@ const destinationIds = `WITH RECURSIVE destinations (id) AS (
     SELECT (SELECT MIN(destination_id) FROM cte_destination_states WHERE destination_id > destinations.id)
     FROM destinations WHERE destinations.id IS NOT NULL
   )`;
+const indicatorColumnCount = 14;
+/** Rows per multi-row INSERT of `putMany` (14 parameters each). */
+const upsertGroupRows = 64;
+
+/** REPLACE deletes the row of the same (type, value) first: the new row takes the new sequence. */
+function upsertSql(rows: number): string {
+  const row = `(${new Array(indicatorColumnCount).fill('?').join(', ')})`;
+  return `INSERT OR REPLACE INTO cte_indicators (sequence, type, value, active, suppressed, sighted, severity,
+      created_at, last_seen, expires_at, inactive_since, source_ids, tags, data)
+    VALUES ${new Array(rows).fill(row).join(', ')}`;
+}
+
 /** Page cache of the connection, in KiB (negative: KiB rather than pages). */
 const cacheSizeKib = -65_536;
 
@@ -68,12 +80,9 @@ function prepare(db: Database.Database) {
   return {
     sequence: db.prepare<[], number>("SELECT value FROM cte_counters WHERE name = 'sequence'").pluck(),
     setSequence: db.prepare<[number]>("UPDATE cte_counters SET value = ? WHERE name = 'sequence'"),
-    // REPLACE deletes the row of the same (type, value) first: the new row takes the new sequence.
-    upsert: db.prepare(
-      `INSERT OR REPLACE INTO cte_indicators (sequence, type, value, active, suppressed, sighted, severity,
-         created_at, last_seen, expires_at, inactive_since, source_ids, tags, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    upsert: db.prepare(upsertSql(1)),
+    // Rows in groups: one statement call per group instead of per row.
+    upsertGroup: db.prepare(upsertSql(upsertGroupRows)),
     get: db
       .prepare<[string, string], IndicatorRow>(
         'SELECT type, value, sequence, data FROM cte_indicators WHERE type = ? AND value = ?',
@@ -290,6 +299,9 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
       const encoded = codec.output();
       let sequence = s.sequence.get() as number;
       const stored = new Array<StoredIndicator>(records.length);
+      const groupSize = indicatorColumnCount * upsertGroupRows;
+      const params = new Array<unknown>(groupSize);
+      let filled = 0;
       let start = 0;
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as IndicatorInput;
@@ -298,27 +310,32 @@ export function createSqliteIocStore(host: SqliteIocStoreHost): IocStore {
         const merged = record.merged;
         let sourceIds = separator;
         for (const source of record.sources) sourceIds += `${source?.sourceId}${separator}`;
-        const tags = Array.isArray(merged.tags)
+        params[filled++] = sequence;
+        params[filled++] = record.type;
+        params[filled++] = record.value;
+        params[filled++] = record.active ? 1 : 0;
+        params[filled++] = record.suppressedBy != null ? 1 : 0;
+        params[filled++] = (record.sightings?.total ?? 0) > 0 ? 1 : 0;
+        params[filled++] = typeof merged.severity === 'string' ? merged.severity : null;
+        params[filled++] = record.createdAt;
+        params[filled++] = typeof merged.lastSeen === 'number' ? merged.lastSeen : null;
+        params[filled++] = record.expiresAt ?? null;
+        params[filled++] = record.inactiveSince ?? null;
+        params[filled++] = sourceIds;
+        params[filled++] = Array.isArray(merged.tags)
           ? `${separator}${merged.tags.join(separator)}${separator}`
           : '';
-        s.upsert.run(
-          sequence,
-          record.type,
-          record.value,
-          record.active ? 1 : 0,
-          record.suppressedBy != null ? 1 : 0,
-          (record.sightings?.total ?? 0) > 0 ? 1 : 0,
-          typeof merged.severity === 'string' ? merged.severity : null,
-          record.createdAt,
-          typeof merged.lastSeen === 'number' ? merged.lastSeen : null,
-          record.expiresAt ?? null,
-          record.inactiveSince ?? null,
-          sourceIds,
-          tags,
-          encoded.subarray(start, end),
-        );
+        params[filled++] = encoded.subarray(start, end);
+        if (filled === groupSize) {
+          s.upsertGroup.run(params);
+          filled = 0;
+        }
         stored[i] = extra[i] ? { ...record, sequence } : withSequence(record, sequence);
         start = end;
+      }
+      // The rest row by row, in order, so a key given twice still ends at its later write.
+      for (let at = 0; at < filled; at += indicatorColumnCount) {
+        s.upsert.run(params.slice(at, at + indicatorColumnCount));
       }
       if (records.length > 0) s.setSequence.run(sequence);
       return stored;
