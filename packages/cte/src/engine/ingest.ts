@@ -49,7 +49,10 @@ export async function ingestBatch(
 ): Promise<{ report: IngestReport; changes: IngestChanges }> {
   const report = emptyIngestReport(sourceId);
   report.received = reports.length;
-  const byKey = new Map<string, { key: IndicatorKey; report: IndicatorReport }>();
+  // Parallel arrays and an index map: one allocation per indicator fewer than entry objects.
+  const keys: IndicatorKey[] = [];
+  const incoming: IndicatorReport[] = [];
+  const indexOf = new Map<string, number>();
   for (const raw of reports) {
     const parsed = parseReport(raw);
     if (!parsed.success) {
@@ -63,17 +66,24 @@ export async function ingestBatch(
       continue;
     }
     const mapKey = `${normalized.type}:${normalized.value}`;
-    if (byKey.has(mapKey)) report.duplicates++;
-    byKey.set(mapKey, { key: { type: normalized.type, value: normalized.value }, report: parsed.data });
+    const seen = indexOf.get(mapKey);
+    if (seen !== undefined) {
+      // A later report of the same indicator in one batch wins.
+      report.duplicates++;
+      incoming[seen] = parsed.data;
+      continue;
+    }
+    indexOf.set(mapKey, keys.length);
+    keys.push(normalized);
+    incoming.push(parsed.data);
   }
-  const entries = [...byKey.values()];
-  const existing = entries.length > 0 ? await context.store.getMany(entries.map((entry) => entry.key)) : [];
+  const existing = keys.length > 0 ? await context.store.getMany(keys) : [];
   const writes: Array<Omit<StoredIndicator, 'sequence'>> = [];
   const kinds: Array<'added' | 'updated' | 'unchanged'> = [];
-  for (let index = 0; index < entries.length; index++) {
-    const { key, report: incoming } = entries[index] as { key: IndicatorKey; report: IndicatorReport };
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as IndicatorKey;
     const previous = existing[index];
-    const next = foldReport(context, key, previous, sourceId, incoming);
+    const next = foldReport(context, key, previous, sourceId, incoming[index] as IndicatorReport);
     if (next.suppressedBy) {
       report.suppressed.count++;
       report.suppressed.byList[next.suppressedBy.listId] =
@@ -103,7 +113,11 @@ export function foldReport(
   incoming: IndicatorReport,
 ): Omit<StoredIndicator, 'sequence'> {
   const policy = context.sourcePolicies(sourceId);
-  const sources: SourceRecord[] = previous ? [...previous.sources] : [];
+  if (!previous)
+    return rebuild(context, key, undefined, [
+      applyReport(undefined, incoming, sourceId, policy, context.now),
+    ]);
+  const sources: SourceRecord[] = [...previous.sources];
   const at = sources.findIndex((record) => record.sourceId === sourceId);
   const record = applyReport(at >= 0 ? sources[at] : undefined, incoming, sourceId, policy, context.now);
   if (at >= 0) sources[at] = record;
