@@ -1,12 +1,8 @@
-import {
-  compileValueSource,
-  type EventRecord,
-  type TemplateVariables,
-  type ValueGetter,
-} from '../mapping/compile-value.js';
+import { compileValueSource, type EventRecord, type TemplateVariables } from '../mapping/compile-value.js';
 import type { CefMapping } from '../mapping/mapping-schema.js';
 import { cefHeaderLimits, cefKeyLimits, normalizeCefSeverity } from './cef-limits.js';
 import { compileHeaderPart, type HeaderPart, joinHeaderParts, renderHeader } from './compile-header.js';
+import { compilePairs, type PairStep } from './compile-pairs.js';
 import { escapeCefValue, escapeHeader, truncateChars, utf8Length } from './escape.js';
 import { type EscapedPair, fitLine } from './fit-line.js';
 
@@ -26,13 +22,6 @@ export interface CefFormatOptions {
 
 /** Formats one record as a CEF line (no syslog header, no newline). */
 export type CefFormatter = (event: EventRecord) => string;
-
-interface ExtensionStep {
-  first: string;
-  next: string;
-  get: ValueGetter;
-  limit: number;
-}
 
 /** Template variables from formatter options: `tenant` is always defined. */
 export function templateVariables(options: {
@@ -83,21 +72,25 @@ export function compileCefFormatter(mapping: CefMapping, options: CefFormatOptio
   const fixedHeader = headerParts.length === 1 ? (headerParts[0] as string) : undefined;
 
   const extension = mapping.extension ?? {};
-  const steps: ExtensionStep[] = [];
+  const pairSteps: PairStep[] = [];
   for (const [key, source] of Object.entries(extension)) {
     // A label (`cs1Label`) is written just before its value (`cs1`), and only when there is one.
     if (!source || (key.endsWith('Label') && extension[key.slice(0, -5)])) continue;
     const labelSource = extension[`${key}Label`];
     const label = labelSource ? compileValueSource(labelSource, variables)({}) : undefined;
     const labelText = label === undefined ? '' : `${key}Label=${escapeCefValue(truncateChars(label, 1023))} `;
-    steps.push({
+    pairSteps.push({
       first: `${labelText}${key}=`,
       next: ` ${labelText}${key}=`,
-      get: compileValueSource(source, variables),
+      source,
       // A value longer than the line can never fit: cut it before escaping it.
       limit: Math.min(source.maxLength ?? cefKeyLimits[key] ?? defaultValueLimit, maxLineBytes),
     });
   }
+  const { write, steps } = compilePairs(pairSteps, variables, {
+    escape: escapeCefValue,
+    isSafeTransform: (source) => source.transform !== undefined && source.transform !== 'string',
+  });
   const quickLimit = Math.floor(maxLineBytes / 3);
 
   const overLimit = (event: EventRecord, headerText: string): string => {
@@ -112,17 +105,7 @@ export function compileCefFormatter(mapping: CefMapping, options: CefFormatOptio
 
   return (event) => {
     const headerText = fixedHeader ?? renderHeader(headerParts as HeaderPart[], event);
-    let out = headerText;
-    let first = true;
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i] as ExtensionStep;
-      const value = step.get(event);
-      if (value === undefined) continue;
-      out +=
-        (first ? step.first : step.next) +
-        escapeCefValue(value.length > step.limit ? truncateChars(value, step.limit) : value);
-      first = false;
-    }
+    const out = headerText + write(event);
     if (out.length > quickLimit && utf8Length(out) > maxLineBytes) return overLimit(event, headerText);
     return out;
   };

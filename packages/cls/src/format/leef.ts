@@ -1,8 +1,9 @@
 import { ConfigError } from '@ce/core';
-import { compileValueSource, type EventRecord, type ValueGetter } from '../mapping/compile-value.js';
+import type { EventRecord } from '../mapping/compile-value.js';
 import type { LeefMapping } from '../mapping/mapping-schema.js';
 import { templateVariables } from './cef.js';
 import { compileHeaderPart, type HeaderPart, joinHeaderParts, renderHeader } from './compile-header.js';
+import { compilePairs, type PairStep } from './compile-pairs.js';
 import { escapeHeader, escapeLeefValue, truncateChars, utf8Length } from './escape.js';
 import { type EscapedPair, fitLine } from './fit-line.js';
 
@@ -53,12 +54,6 @@ function delimiterInHeader(delimiter: string): string {
   return code > 32 && code < 127 ? delimiter : `x${code.toString(16).padStart(2, '0')}`;
 }
 
-interface AttributeStep {
-  key: string;
-  get: ValueGetter;
-  limit: number;
-}
-
 /**
  * Compiles a LEEF mapping into a formatter. The delimiter never appears inside a value (it is
  * replaced), and no value contains a raw line break.
@@ -102,42 +97,35 @@ export function compileLeefFormatter(mapping: LeefMapping, options: LeefFormatOp
   ]);
   const fixedHeader = headerParts.length === 1 ? (headerParts[0] as string) : undefined;
 
-  const steps: AttributeStep[] = [];
+  const pairSteps: PairStep[] = [];
   for (const [key, source] of Object.entries(mapping.attributes ?? {})) {
     if (!source) continue;
-    steps.push({
-      key: `${key}=`,
-      get: compileValueSource(source, variables),
+    pairSteps.push({
+      first: `${key}=`,
+      next: `${delimiter}${key}=`,
+      source,
       limit: Math.min(source.maxLength ?? defaultValueLimit, maxLineBytes),
     });
   }
+  // Transforms write digits, hex, dots, colons, dashes, plus signs, letters and spaces only.
+  const delimiterSafe = !/[0-9A-Za-z.:+\- ]/.test(delimiter);
+  const escapeValue = (value: string) => escapeLeefValue(value, delimiterCode, replacement);
+  const { write, steps } = compilePairs(pairSteps, variables, {
+    escape: escapeValue,
+    isSafeTransform: (source) =>
+      delimiterSafe && source.transform !== undefined && source.transform !== 'string',
+  });
   const quickLimit = Math.floor(maxLineBytes / 3);
 
   return (event) => {
     const headerText = fixedHeader ?? renderHeader(headerParts as HeaderPart[], event);
-    let out = headerText;
-    let first = true;
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i] as AttributeStep;
-      const value = step.get(event);
-      if (value === undefined) continue;
-      const safe = escapeLeefValue(
-        value.length > step.limit ? truncateChars(value, step.limit) : value,
-        delimiterCode,
-        replacement,
-      );
-      out += first ? step.key + safe : delimiter + step.key + safe;
-      first = false;
-    }
+    const out = headerText + write(event);
     if (out.length > quickLimit && utf8Length(out) > maxLineBytes) {
       const pairs: EscapedPair[] = [];
       for (const step of steps) {
         const value = step.get(event);
         if (value === undefined) continue;
-        pairs.push({
-          key: step.key,
-          value: escapeLeefValue(truncateChars(value, step.limit), delimiterCode, replacement),
-        });
+        pairs.push({ key: step.first, value: escapeValue(truncateChars(value, step.limit)) });
       }
       return fitLine(headerText, pairs, delimiter, maxLineBytes);
     }

@@ -15,8 +15,9 @@ export interface SyslogMappingOptions {
 export type SyslogFieldsGetter = (event: EventRecord) => SyslogEventFields;
 
 /**
- * Compiles the syslog part of a mapping (APP-NAME, PROCID, MSGID, severity, structured data) into
- * a function that gives a record's {@link SyslogEventFields}, ready for a {@link SyslogWrapper}.
+ * Compiles the syslog part of a mapping (APP-NAME, PROCID, MSGID, severity, timestamp, structured
+ * data) into
+ * a function that gives a record's {@link SyslogEventFields}, ready for a `SyslogWrapper`.
  * Missing values are left out (the wrapper's fixed options apply); a structured data parameter
  * whose value is missing is omitted, and an element left with no parameters too.
  *
@@ -38,6 +39,9 @@ export function compileSyslogMapping(
   const procId = compile(mapping.procId);
   const msgId = compile(mapping.msgId);
   const severity = compile(mapping.severity);
+  const timestamp = mapping.timestamp
+    ? compileValueSource({ ...mapping.timestamp, transform: 'timestamp', format: 'ms' }, variables)
+    : undefined;
   const elements: Array<{ id: string; params: Array<[string, ValueGetter]> }> = [];
   for (const [id, params] of Object.entries(mapping.structuredData ?? {})) {
     const compiled: Array<[string, ValueGetter]> = [];
@@ -55,6 +59,8 @@ export function compileSyslogMapping(
     if (msg !== undefined) fields.msgId = msg;
     const level = toSyslogSeverity(severity?.(event));
     if (level !== undefined) fields.severity = level;
+    const ms = timestamp?.(event);
+    if (ms !== undefined) fields.timestamp = Number(ms);
     if (elements.length > 0) {
       const sd: StructuredDataElement[] = [];
       for (const element of elements) {

@@ -135,7 +135,8 @@ describe('createSyslogWrapper with a mapping', () => {
     const cef = compileCefFormatter(mapping.cef as CefMapping, { tenant: 'acme' });
     const fields = compileSyslogMapping(mapping.syslog as SyslogMapping, { tenant: 'acme' });
     const wrap = createSyslogWrapper({ facility: 'local4', hostname: 'ce-1', appName: 'fallback' });
-    const line = wrap(cef(dlpAlert), { ...fields(dlpAlert), timestamp: dlpAlert.timestamp });
+    expect(fields(dlpAlert).timestamp).toBe(Date.parse(dlpAlert.timestamp));
+    const line = wrap(cef(dlpAlert), fields(dlpAlert));
     expect(
       line.startsWith(
         '<162>1 2024-06-01T12:30:05.250Z ce-1 netskope - dlp [netskope@32473 tenant="acme" type="alerts" subtype="dlp" id="0a9b8c7d6e5f403122334455"] CEF:0|Netskope|acme|v2|DLP|PCI data upload|Very-High|rt=1717245005250 ',

@@ -147,8 +147,14 @@ function severityCode(severity: SyslogSeverity): number {
 
 const sdName = /^[!#-<>-\\^-~]{1,32}$/;
 
+/** Names already checked: structured data names come from a mapping, so the same few recur. */
+const checkedSdNames = new Set<string>();
+
 function checkSdName(name: string, path: string): void {
-  if (!sdName.test(name)) {
+  if (checkedSdNames.has(name)) return;
+  if (sdName.test(name)) {
+    if (checkedSdNames.size < 4096) checkedSdNames.add(name);
+  } else {
     throw new ConfigError('invalid syslog structured data', [
       {
         path,
@@ -193,8 +199,15 @@ function toMs(timestamp: Date | number | string | undefined): number {
 
 const lastRfc5424Ms = 253_402_300_799_999;
 
+let lastMs = Number.NaN;
+let lastIso = '-';
+
 function rfc5424Timestamp(ms: number): string {
-  return ms >= 0 && ms <= lastRfc5424Ms ? new Date(ms).toISOString() : '-';
+  // Records of one batch often share a millisecond; formatting a date costs more than the compare.
+  if (ms === lastMs) return lastIso;
+  lastMs = ms;
+  lastIso = ms >= 0 && ms <= lastRfc5424Ms ? new Date(ms).toISOString() : '-';
+  return lastIso;
 }
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

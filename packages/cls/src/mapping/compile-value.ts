@@ -59,7 +59,8 @@ export function compileFieldPath(path: string): FieldGetter {
   };
 }
 
-function compileTransform(source: ValueSource): (raw: unknown) => string | undefined {
+/** The conversion a source's `transform` (and `format`) asks for, from a raw value to text. */
+export function compileTransform(source: ValueSource): (raw: unknown) => string | undefined {
   switch (source.transform) {
     case 'integer':
       return toIntegerText;

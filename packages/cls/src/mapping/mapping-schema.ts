@@ -201,6 +201,8 @@ export interface SyslogMapping {
   msgId?: ValueSource;
   /** Syslog severity: 0-7, a syslog name (`warning`) or a Netskope word (`high`). */
   severity?: ValueSource;
+  /** The record's time for the syslog TIMESTAMP (epoch seconds or milliseconds, or a date string). */
+  timestamp?: ValueSource;
   /** STRUCTURED-DATA: SD-ID → PARAM-NAME → source. */
   structuredData?: Record<string, KeyMap>;
 }
@@ -267,6 +269,7 @@ const syslogMappingSchema = z.strictObject({
   procId: valueSourceSchema.optional(),
   msgId: valueSourceSchema.optional(),
   severity: valueSourceSchema.optional(),
+  timestamp: valueSourceSchema.optional(),
   structuredData: z.record(sdNameSchema, z.record(sdNameSchema, valueSourceSchema.nullable())).optional(),
 });
 
