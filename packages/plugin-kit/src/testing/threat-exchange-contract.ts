@@ -88,6 +88,27 @@ function sampleIndicator(type: IndicatorType, index?: number): SharedIndicator {
   };
 }
 
+/** A fresh mock server and harness for every test of a suite; returns the current harness. */
+function harnessPerTest(
+  plugin: AnyPluginDefinition,
+  setup: () => Promise<ContractSetup>,
+): () => PluginHarness<unknown> {
+  let current: { setup: ContractSetup; harness: PluginHarness<unknown> } | undefined;
+  beforeEach(async () => {
+    const started = await setup();
+    current = { setup: started, harness: createPluginHarness(plugin, { config: started.config }) };
+  });
+  afterEach(async () => {
+    await current?.harness.close();
+    await current?.setup.teardown?.();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('the contract harness is only available inside a test');
+    return current.harness;
+  };
+}
+
 /**
  * The threat exchange contract for source plugins: every batch carries valid indicator reports
  * and a JSON checkpoint, a pull can resume from any checkpoint it gave, and a pull stops when its
@@ -108,16 +129,7 @@ export function runThreatSourceContract(
   options: ThreatSourceContractOptions,
 ): void {
   describe(`threat exchange source contract: ${plugin.id}`, () => {
-    let setup: ContractSetup;
-    let harness: PluginHarness<unknown>;
-    beforeEach(async () => {
-      setup = await options.setup();
-      harness = createPluginHarness(plugin, { config: setup.config });
-    });
-    afterEach(async () => {
-      await harness.close();
-      await setup.teardown?.();
-    });
+    const harness = harnessPerTest(plugin, options.setup);
 
     const source = () => {
       const capability = plugin.cte?.source;
@@ -133,7 +145,7 @@ export function runThreatSourceContract(
     it('yields valid reports and JSON checkpoints', async () => {
       let batches = 0;
       let indicators = 0;
-      await harness.run(async (context) => {
+      await harness().run(async (context) => {
         for await (const batch of source().pull(context, undefined)) {
           expect(Array.isArray(batch.indicators)).toBe(true);
           for (const report of batch.indicators) {
@@ -153,7 +165,7 @@ export function runThreatSourceContract(
 
     it('resumes from the checkpoint of its first batch', async () => {
       let first: SourceCheckpoint | undefined;
-      await harness.run(async (context) => {
+      await harness().run(async (context) => {
         for await (const batch of source().pull(context, undefined)) {
           first = batch.checkpoint;
           break;
@@ -161,7 +173,7 @@ export function runThreatSourceContract(
       });
       if (source().mode === 'incremental')
         expect(first, 'incremental sources must checkpoint every batch').not.toBeUndefined();
-      await harness.run(async (context) => {
+      await harness().run(async (context) => {
         let batches = 0;
         for await (const batch of source().pull(context, first)) {
           expect(Array.isArray(batch.indicators)).toBe(true);
@@ -173,7 +185,7 @@ export function runThreatSourceContract(
     it('stops when its signal is aborted', async () => {
       const controller = new AbortController();
       controller.abort(new Error('stop'));
-      const context = harness.newContext(controller.signal);
+      const context = harness().newContext(controller.signal);
       const pulled = (async () => {
         for await (const _batch of source().pull(context, undefined)) {
           // A source may yield what it already holds, but must not go on fetching.
@@ -201,16 +213,7 @@ export function runThreatDestinationContract(
   options: ThreatDestinationContractOptions,
 ): void {
   describe(`threat exchange destination contract: ${plugin.id}`, () => {
-    let setup: ContractSetup;
-    let harness: PluginHarness<unknown>;
-    beforeEach(async () => {
-      setup = await options.setup();
-      harness = createPluginHarness(plugin, { config: setup.config });
-    });
-    afterEach(async () => {
-      await harness.close();
-      await setup.teardown?.();
-    });
+    const harness = harnessPerTest(plugin, options.setup);
 
     const destination = () => {
       const capability = plugin.cte?.destination;
@@ -222,7 +225,7 @@ export function runThreatDestinationContract(
       expect(plugin.modules).toContain('cte');
       expect(['incremental', 'replace']).toContain(destination().mode);
       expect(destination().limits.maxBatchCount).toBeGreaterThanOrEqual(1);
-      const actions = destination().getActions(harness.context.config);
+      const actions = destination().getActions(harness().context.config);
       expect(actions.length).toBeGreaterThan(0);
       expect(new Set(actions.map((action) => action.id)).size).toBe(actions.length);
       for (const action of actions) {
@@ -236,7 +239,7 @@ export function runThreatDestinationContract(
     });
 
     it('returns one result per pushed indicator, keyed type:value', async () => {
-      for (const action of destination().getActions(harness.context.config)) {
+      for (const action of destination().getActions(harness().context.config)) {
         const count = Math.min(25, destination().limits.maxBatchCount);
         const batch = Array.from({ length: count }, (_, index) =>
           sampleIndicator(
@@ -245,7 +248,7 @@ export function runThreatDestinationContract(
           ),
         );
         const parameters = action.parameters?.parse(options.actionParameters?.[action.id] ?? {}) ?? {};
-        const results = await harness.run((context) =>
+        const results = await harness().run((context) =>
           destination().push(context, batch, {
             id: action.id,
             parameters: parameters as Record<string, unknown>,
@@ -257,7 +260,7 @@ export function runThreatDestinationContract(
         }
         const retract = destination().retract;
         if (retract && destination().mode === 'incremental') {
-          const retracted = await harness.run((context) =>
+          const retracted = await harness().run((context) =>
             retract(context, batch, { id: action.id, parameters: parameters as Record<string, unknown> }),
           );
           expect(retracted.map((result) => result.key).sort()).toEqual(batch.map(indicatorKeyString).sort());
