@@ -31,10 +31,10 @@ export interface IngestContext {
   warninglists: SuppressionCheck;
 }
 
-/** The indicators an ingest wrote, split by what happened to them. */
+/** The keys of the indicators an ingest wrote, split by what happened to them. */
 export interface IngestChanges {
-  added: StoredIndicator[];
-  updated: StoredIndicator[];
+  added: IndicatorKey[];
+  updated: IndicatorKey[];
 }
 
 /**
@@ -52,7 +52,8 @@ export async function ingestBatch(
   // Parallel arrays and an index map: one allocation per indicator fewer than entry objects.
   const keys: IndicatorKey[] = [];
   const incoming: IndicatorReport[] = [];
-  const indexOf = new Map<string, number>();
+  // Per-type maps keyed by value: no `type:value` string to build for every report.
+  const indexOf = new Map<string, Map<string, number>>();
   for (const raw of reports) {
     const parsed = parseReport(raw);
     if (!parsed.success) {
@@ -65,15 +66,19 @@ export async function ingestBatch(
       recordRejection(report, parsed.data.value, normalized.code, normalized.reason);
       continue;
     }
-    const mapKey = `${normalized.type}:${normalized.value}`;
-    const seen = indexOf.get(mapKey);
+    let ofType = indexOf.get(normalized.type);
+    if (!ofType) {
+      ofType = new Map();
+      indexOf.set(normalized.type, ofType);
+    }
+    const seen = ofType.get(normalized.value);
     if (seen !== undefined) {
       // A later report of the same indicator in one batch wins.
       report.duplicates++;
       incoming[seen] = parsed.data;
       continue;
     }
-    indexOf.set(mapKey, keys.length);
+    ofType.set(normalized.value, keys.length);
     keys.push(normalized);
     incoming.push(parsed.data);
   }
@@ -94,13 +99,14 @@ export async function ingestBatch(
     writes.push(next);
     kinds.push(kind);
   }
-  const stored = writes.length > 0 ? await context.store.putMany(writes) : [];
+  if (writes.length > 0) await context.store.putMany(writes);
   const changes: IngestChanges = { added: [], updated: [] };
-  stored.forEach((indicator, index) => {
+  for (let index = 0; index < kinds.length; index++) {
     const kind = kinds[index];
-    if (kind === 'added') changes.added.push(indicator);
-    else if (kind === 'updated') changes.updated.push(indicator);
-  });
+    const key = keys[index] as IndicatorKey;
+    if (kind === 'added') changes.added.push({ type: key.type, value: key.value });
+    else if (kind === 'updated') changes.updated.push({ type: key.type, value: key.value });
+  }
   return { report, changes };
 }
 

@@ -315,9 +315,9 @@ export class ThreatExchange {
     return this.writes.run(async () => {
       const { report, changes } = await ingestBatch(this.ingestContext(), sourceId, reports);
       if (changes.added.length > 0)
-        this.host.events.emit('indicator-added', { sourceId, keys: changes.added.map(keyOf) });
+        this.host.events.emit('indicator-added', { sourceId, keys: changes.added });
       if (changes.updated.length > 0)
-        this.host.events.emit('indicator-updated', { sourceId, keys: changes.updated.map(keyOf) });
+        this.host.events.emit('indicator-updated', { sourceId, keys: changes.updated });
       return report;
     });
   }
