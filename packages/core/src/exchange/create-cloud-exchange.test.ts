@@ -169,6 +169,16 @@ describe('createCloudExchange', () => {
     await expect(
       exchange.configurations.update('a', { name: 'stale' }, { expectedVersion: 1 }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    const current = await exchange.configurations.get('a');
+    const same = await exchange.configurations.update('a', {
+      name: current.name,
+      config: { ...current.config },
+    });
+    expect(same.version).toBe(current.version);
+    expect(
+      (await exchange.storage.audit.list()).filter((entry) => entry.action === 'plugin-config-updated'),
+    ).toHaveLength(2);
   });
 
   it('resolves env references, disables, enables and removes with its secrets', async () => {

@@ -136,6 +136,10 @@ export class PluginConfigurations {
       config: patch.config ?? current.config,
     };
     const prepared = await this.prepare(input, current);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
+      throw new CeError('CONFLICT', `plugin configuration "${id}" changed since it was read`);
+    }
+    if (unchanged(prepared, current)) return current;
     return this.persist(prepared, 'updated', {
       ...options,
       expectedVersion: options.expectedVersion ?? current.version,
@@ -388,4 +392,31 @@ function ownedSecretReferences(record: PluginConfigRecord): string[] {
   };
   walk(record.config);
   return references;
+}
+
+/** Whether an update would store exactly what is stored: then nothing is written or announced. */
+function unchanged(prepared: Prepared, current: PluginConfigRecord): boolean {
+  if (prepared.newSecrets.length > 0 || prepared.replacedSecrets.length > 0) return false;
+  const { record } = prepared;
+  return (
+    record.name === current.name &&
+    record.enabled === current.enabled &&
+    record.pluginVersion === current.pluginVersion &&
+    record.intervalMs === current.intervalMs &&
+    sameJson(record.modules, current.modules) &&
+    sameJson(record.config, current.config)
+  );
+}
+
+/** Deep equality of JSON values, ignoring the order of object keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((item, index) => sameJson(item, b[index]));
+  const left = Object.entries(a as Record<string, unknown>).filter(([, value]) => value !== undefined);
+  const right = b as Record<string, unknown>;
+  const rightCount = Object.values(right).filter((value) => value !== undefined).length;
+  return left.length === rightCount && left.every(([key, value]) => sameJson(value, right[key]));
 }
