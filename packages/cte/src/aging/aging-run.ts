@@ -1,5 +1,6 @@
 import type { IndicatorKey, IocStore, StoredIndicator } from '@ce/core';
 import { type IngestContext, rebuild } from '../engine/ingest.js';
+import { scanIndicators } from '../engine/scan-indicators.js';
 
 /** What one aging run did. */
 export interface AgingReport {
@@ -40,21 +41,15 @@ export async function runAging(
 
 async function purge(store: IocStore, before: number, report: AgingReport): Promise<number> {
   let purged = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await store.query(
-      { active: false, inactiveBefore: before },
-      { limit: pageSize, ...(cursor ? { cursor } : {}) },
-    );
+  for await (const page of scanIndicators(store, { active: false, inactiveBefore: before }, pageSize)) {
     const deletable: IndicatorKey[] = [];
-    for (const indicator of page.items) {
+    for (const indicator of page) {
       const states = await store.destinationStatesOf(indicator);
       if (states.some((state) => state.status === 'shared')) report.retained++;
       else deletable.push({ type: indicator.type, value: indicator.value });
     }
     if (deletable.length > 0) purged += await store.deleteMany(deletable);
-    cursor = page.nextCursor;
-  } while (cursor);
+  }
   return purged;
 }
 
@@ -68,11 +63,9 @@ export async function withdrawUnreported(
   pullStartedAt: number,
 ): Promise<StoredIndicator[]> {
   const written: StoredIndicator[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await context.store.query({ sourceId }, { limit: pageSize, ...(cursor ? { cursor } : {}) });
+  for await (const page of scanIndicators(context.store, { sourceId }, pageSize)) {
     const changed: Array<Omit<StoredIndicator, 'sequence'>> = [];
-    for (const indicator of page.items) {
+    for (const indicator of page) {
       const record = indicator.sources.find((source) => source.sourceId === sourceId);
       if (
         !record ||
@@ -86,7 +79,6 @@ export async function withdrawUnreported(
       changed.push(rebuild(context, indicator, indicator, sources));
     }
     if (changed.length > 0) written.push(...(await context.store.putMany(changed)));
-    cursor = page.nextCursor;
-  } while (cursor);
+  }
   return written;
 }

@@ -43,12 +43,17 @@ import type {
   WarninglistDefinition,
   WarninglistSummary,
 } from '../warninglists/warninglist.js';
-import { type AddWarninglistResult, WarninglistIndex } from '../warninglists/warninglist-index.js';
+import {
+  type AddWarninglistOptions,
+  type AddWarninglistResult,
+  WarninglistIndex,
+} from '../warninglists/warninglist-index.js';
 import { AsyncMutex } from './async-mutex.js';
 import { type IngestContext, ingestBatch, rebuild } from './ingest.js';
 import { addIngestReport, emptyIngestReport, type IngestReport } from './ingest-report.js';
 import { parseIndicatorText } from './parse-indicator-text.js';
 import type { SourcePolicyLookup } from './reconcile.js';
+import { scanIndicators } from './scan-indicators.js';
 import {
   defaultSourcePolicy,
   type IndicatorPolicy,
@@ -406,16 +411,9 @@ export class ThreatExchange {
     ask: (keys: IndicatorKey[]) => Promise<IndicatorKey[]>,
   ): Promise<number> {
     let withdrawn = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.query(
-        { sourceId, active: true },
-        { limit: 1_000, ...(cursor ? { cursor } : {}) },
-      );
-      cursor = page.nextCursor;
-      if (page.items.length === 0) continue;
-      const retracted = new Set((await ask(page.items.map(keyOf))).map(indicatorKeyString));
-      const affected = page.items.filter((indicator) => retracted.has(indicatorKeyString(indicator)));
+    for await (const page of scanIndicators(this.store, { sourceId, active: true }, 1_000)) {
+      const retracted = new Set((await ask(page.map(keyOf))).map(indicatorKeyString));
+      const affected = page.filter((indicator) => retracted.has(indicatorKeyString(indicator)));
       if (affected.length === 0) continue;
       const written = await this.writes.run(async () => {
         const context = this.ingestContext();
@@ -434,7 +432,7 @@ export class ThreatExchange {
       withdrawn += written.length;
       if (written.length > 0)
         this.host.events.emit('indicator-updated', { sourceId, keys: written.map(keyOf) });
-    } while (cursor);
+    }
     return withdrawn;
   }
 
@@ -670,10 +668,8 @@ export class ThreatExchange {
       parsed.data.list ? (await this.getList(parsed.data.list))?.rule : undefined,
     );
     const preview: SharingPreview = { considered: 0, wouldShare: {}, total: 0, excluded: {}, sample: [] };
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.query({ active: true }, { limit: 10_000, ...(cursor ? { cursor } : {}) });
-      for (const indicator of page.items) {
+    for await (const page of scanIndicators(this.store, { active: true })) {
+      for (const indicator of page) {
         preview.considered++;
         const result = compiled.check(indicator);
         if (result.eligible) {
@@ -685,8 +681,7 @@ export class ThreatExchange {
           preview.excluded[result.step] = (preview.excluded[result.step] ?? 0) + 1;
         }
       }
-      cursor = page.nextCursor;
-    } while (cursor);
+    }
     return preview;
   }
 
@@ -787,50 +782,42 @@ export class ThreatExchange {
     if (!list) throw new CeError('NOT_FOUND', `no list named "${name}"`);
     const predicate = this.rules.compile(list.rule);
     const selected: StoredIndicator[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.query(
-        { active: true, suppressed: false },
-        { limit: 10_000, ...(cursor ? { cursor } : {}) },
-      );
-      for (const indicator of page.items) if (predicate(sharingView(indicator))) selected.push(indicator);
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const page of scanIndicators(this.store, { active: true, suppressed: false })) {
+      for (const indicator of page) if (predicate(sharingView(indicator))) selected.push(indicator);
+    }
     return exportIndicators(selected, format);
   }
 
   // ---- warninglists ---------------------------------------------------------------------
 
   /** Adds or replaces a warninglist; existing indicators are re-checked. */
-  async putWarninglist(list: WarninglistDefinition, actor = 'system'): Promise<AddWarninglistResult> {
-    const summary = this.warninglists.add(list, { replace: true, invalidEntries: 'skip' });
-    await this.host.storage.transaction(async (tx) => {
-      await tx.keyValue.set(namespace, keys.warninglist(list.id), list);
-      await tx.audit.append({
-        at: this.host.clock.now(),
-        actor,
-        action: 'warninglist-updated',
-        target: `warninglist:${list.id}`,
-      });
-    });
-    await this.reapplyWarninglists();
-    return summary;
+  putWarninglist(list: WarninglistDefinition, actor = 'system'): Promise<AddWarninglistResult> {
+    return this.saveSuppressionList('warninglist', list, { replace: true, invalidEntries: 'skip' }, actor);
   }
 
   /** Adds or replaces a user allowlist; existing indicators are re-checked. */
-  async putAllowlist(list: AllowlistDefinition, actor = 'system'): Promise<AddWarninglistResult> {
-    const summary = this.warninglists.add(list, { replace: true });
+  putAllowlist(list: AllowlistDefinition, actor = 'system'): Promise<AddWarninglistResult> {
+    return this.saveSuppressionList('allowlist', list, { replace: true }, actor);
+  }
+
+  private async saveSuppressionList(
+    kind: 'warninglist' | 'allowlist',
+    list: WarninglistDefinition | AllowlistDefinition,
+    options: AddWarninglistOptions,
+    actor: string,
+  ): Promise<AddWarninglistResult> {
+    const result = this.warninglists.add(list, options);
     await this.host.storage.transaction(async (tx) => {
-      await tx.keyValue.set(namespace, keys.allowlist(list.id), list);
+      await tx.keyValue.set(namespace, keys[kind](list.id), list);
       await tx.audit.append({
         at: this.host.clock.now(),
         actor,
-        action: 'allowlist-updated',
-        target: `allowlist:${list.id}`,
+        action: `${kind}-updated`,
+        target: `${kind}:${list.id}`,
       });
     });
     await this.reapplyWarninglists();
-    return summary;
+    return result;
   }
 
   /** Removes a warninglist or allowlist; indicators it suppressed are re-checked. */
@@ -858,11 +845,9 @@ export class ThreatExchange {
   async reapplyWarninglists(): Promise<number> {
     return this.writes.run(async () => {
       let changed = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await this.store.query({}, { limit: 10_000, ...(cursor ? { cursor } : {}) });
+      for await (const page of scanIndicators(this.store, {})) {
         const writes: Array<Omit<StoredIndicator, 'sequence'>> = [];
-        for (const indicator of page.items) {
+        for (const indicator of page) {
           const match = this.warninglists.match(indicator.type, indicator.value);
           if (match?.listId === indicator.suppressedBy?.listId) continue;
           const { sequence: _sequence, suppressedBy: _previous, ...rest } = indicator;
@@ -880,8 +865,7 @@ export class ThreatExchange {
           changed += stored.length;
           this.host.events.emit('indicator-updated', { keys: stored.map(keyOf) });
         }
-        cursor = page.nextCursor;
-      } while (cursor);
+      }
       return changed;
     });
   }

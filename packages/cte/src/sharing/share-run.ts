@@ -14,6 +14,7 @@ import {
   type ThreatDestinationCapability,
   toCeError,
 } from '@ce/core';
+import { scanIndicators } from '../engine/scan-indicators.js';
 import type { CompiledSharingRule } from './eligibility.js';
 import { contentHash, sharedFingerprint, toSharedIndicator } from './fingerprint.js';
 import type { SharingRule } from './sharing-rule.js';
@@ -154,17 +155,11 @@ async function runFull(
   report: ShareRunReport,
 ): Promise<void> {
   const eligible: StoredIndicator[] = [];
-  let cursor: string | undefined;
-  do {
+  for await (const page of scanIndicators(context.store, { active: true, suppressed: false })) {
     context.signal?.throwIfAborted();
-    const page = await context.store.query(
-      { active: true, suppressed: false },
-      { limit: 10_000, ...(cursor ? { cursor } : {}) },
-    );
-    for (const indicator of page.items) if (compiled.check(indicator).eligible) eligible.push(indicator);
-    report.considered += page.items.length;
-    cursor = page.nextCursor;
-  } while (cursor);
+    for (const indicator of page) if (compiled.check(indicator).eligible) eligible.push(indicator);
+    report.considered += page.length;
+  }
 
   const cap = destination.limits.maxTotal ?? Number.POSITIVE_INFINITY;
   // Over the cap, the most severe and most recently seen are kept.
