@@ -170,6 +170,32 @@ export function parseBody<Schema extends z.ZodType>(
   return parsed.data;
 }
 
+/**
+ * Reads the body of a `PUT /collection/:key` that creates or replaces a named resource: the key
+ * in the body, if given, must be the one in the path; the result carries the path's key.
+ *
+ * @throws ApiError 400 when the body names another key.
+ */
+export async function readPutBody(
+  context: RequestContext,
+  field: string,
+  key: string,
+  subject: string,
+): Promise<Record<string, unknown>> {
+  const body = await readObject(context);
+  if (body[field] !== undefined && body[field] !== key) {
+    throw new ApiError(400, 'VALIDATION_FAILED', subject, [
+      { path: field, reason: `must be the ${field} in the path ("${key}") or left out` },
+    ]);
+  }
+  return { ...body, [field]: key };
+}
+
+/** The reply to a `PUT` that created (201, with its location) or replaced (200) a resource. */
+export function upsertReply(existed: boolean, body: unknown, location: string): Reply {
+  return existed ? { status: 200, body } : { status: 201, body, headers: { location } };
+}
+
 /** Reads a JSON object body; anything else (an array, a string) is a 400. */
 export async function readObject(context: RequestContext): Promise<Record<string, unknown>> {
   const body = await context.readJson();

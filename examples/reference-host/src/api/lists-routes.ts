@@ -14,14 +14,15 @@ import {
 } from '@ce/cte';
 import { z } from 'zod';
 import {
-  ApiError,
   pageOf,
   pageQuerySchema,
   parseBody,
   parseQuery,
   type Route,
   readObject,
+  readPutBody,
   route,
+  upsertReply,
 } from './http-api.js';
 
 const exportFormats = {
@@ -72,18 +73,11 @@ export function listRoutes(cte: ThreatExchange): Route[] {
     })),
     route('PUT', '/api/v1/lists/:name', async (context) => {
       const name = context.params.name as string;
-      const body = await readObject(context);
-      if (body.name !== undefined && body.name !== name)
-        throw new ApiError(400, 'VALIDATION_FAILED', 'invalid list', [
-          { path: 'name', reason: `must be the name in the path ("${name}") or left out` },
-        ]);
-      const input = { ...body, name };
+      const input = await readPutBody(context, 'name', name, 'invalid list');
       parseBody(indicatorListInputSchema, input, 'invalid list');
       const existed = (await cte.getList(name)) !== undefined;
       const list = await cte.putList(input as IndicatorListInput, context.actor);
-      return existed
-        ? { status: 200, body: list }
-        : { status: 201, body: list, headers: { location: location(name) } };
+      return upsertReply(existed, list, location(name));
     }),
     route('DELETE', '/api/v1/lists/:name', async ({ params, actor }) => {
       const name = params.name as string;

@@ -13,7 +13,6 @@ import {
 } from '@ce/cte';
 import { z } from 'zod';
 import {
-  ApiError,
   booleanParameterSchema,
   pageOf,
   pageQuerySchema,
@@ -21,7 +20,9 @@ import {
   parseQuery,
   type Route,
   readObject,
+  readPutBody,
   route,
+  upsertReply,
 } from './http-api.js';
 
 const deleteQuerySchema = z.object({ retract: booleanParameterSchema.default(true) }).strict();
@@ -74,18 +75,11 @@ export function sharingRuleRoutes(cte: ThreatExchange): Route[] {
     })),
     route('PUT', '/api/v1/sharing-rules/:id', async (context) => {
       const id = context.params.id as string;
-      const body = await readObject(context);
-      if (body.id !== undefined && body.id !== id)
-        throw new ApiError(400, 'VALIDATION_FAILED', 'invalid sharing rule', [
-          { path: 'id', reason: `must be the id in the path ("${id}") or left out` },
-        ]);
-      const input = { ...body, id };
+      const input = await readPutBody(context, 'id', id, 'invalid sharing rule');
       parseBody(sharingRuleInputSchema, input, 'invalid sharing rule');
       const existed = (await cte.getSharingRule(id)) !== undefined;
       const rule = await cte.putSharingRule(input as SharingRuleInput, context.actor);
-      return existed
-        ? { status: 200, body: rule }
-        : { status: 201, body: rule, headers: { location: location(id) } };
+      return upsertReply(existed, rule, location(id));
     }),
     route('DELETE', '/api/v1/sharing-rules/:id', async ({ params, query, actor }) => {
       const { retract } = parseQuery(deleteQuerySchema, query);
