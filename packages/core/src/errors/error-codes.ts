@@ -23,6 +23,7 @@
  * | `ABORTED` | transient | no | the operation was cancelled through its `AbortSignal` |
  * | `STORAGE_FAILED` | system | yes | the storage backend failed; nothing was written |
  * | `SCHEDULER_STOPPED` | system | no | the scheduler is stopping or stopped and accepts no new work |
+ * | `STIX_INVALID` | config | no | a STIX document is not usable: malformed JSON, not a bundle, or over the depth or size limit |
  * | `INTERNAL` | system | no | anything else: a bug, or an error thrown by code that is not ours |
  */
 export const errorCodes = {
@@ -45,6 +46,7 @@ export const errorCodes = {
   ABORTED: { kind: 'transient', retryable: false },
   STORAGE_FAILED: { kind: 'system', retryable: true },
   SCHEDULER_STOPPED: { kind: 'system', retryable: false },
+  STIX_INVALID: { kind: 'config', retryable: false },
   INTERNAL: { kind: 'system', retryable: false },
 } as const satisfies Record<string, { kind: FailureKind; retryable: boolean }>;
 
