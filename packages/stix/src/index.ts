@@ -6,4 +6,91 @@
  *
  * @module @ce/stix
  */
-export {};
+// Objects: schemas, types and validation
+
+// Identifiers
+export { canonicalJson } from './identifiers/canonical-json.js';
+export type { GenerateObservableIdOptions } from './identifiers/observable-id.js';
+export {
+  chooseIdHash,
+  generateObservableId,
+  idContributingProperties,
+  observableIdNamespace,
+  specHashName,
+} from './identifiers/observable-id.js';
+export { randomId, uuidV5 } from './identifiers/uuid.js';
+export {
+  compareStixTimestamps,
+  formatStixTimestamp,
+  hashAlgorithms,
+  identifierType,
+  isStixIdentifier,
+  isStixTimestamp,
+  isStixTypeName,
+  stixSpecVersion,
+} from './objects/common.js';
+export type {
+  StixAttackPattern,
+  StixIdentity,
+  StixIndicator,
+  StixIntrusionSet,
+  StixMalware,
+  StixRelationship,
+  StixReport,
+  StixSighting,
+  StixThreatActor,
+} from './objects/domain-objects.js';
+export {
+  attackPatternSchema,
+  domainObjectTypes,
+  identitySchema,
+  indicatorSchema,
+  intrusionSetSchema,
+  malwareSchema,
+  relationshipObjectTypes,
+  relationshipSchema,
+  reportSchema,
+  sightingSchema,
+  threatActorSchema,
+} from './objects/domain-objects.js';
+export type { StixMarkingDefinition } from './objects/marking-definition.js';
+export { bundleEnvelopeSchema, markingDefinitionSchema } from './objects/marking-definition.js';
+export type {
+  StixDomainName,
+  StixEmailAddress,
+  StixFile,
+  StixIpv4Address,
+  StixIpv6Address,
+  StixUrl,
+} from './objects/observables.js';
+export {
+  domainNameSchema,
+  emailAddressSchema,
+  fileSchema,
+  ipv4AddressSchema,
+  ipv6AddressSchema,
+  observableTypes,
+  urlSchema,
+} from './objects/observables.js';
+export type {
+  ParsedStixBundle,
+  ParseStixBundleOptions,
+  StixCustomObject,
+  StixInputLimits,
+  StixIssue,
+  StixModelledType,
+  StixObject,
+  StixObjectCheck,
+  StixObjectTypeMap,
+  StixObservable,
+  StixValidationResult,
+  ValidateStixObjectOptions,
+} from './objects/validate.js';
+export {
+  defaultMaxBytes,
+  defaultMaxDepth,
+  isObservableType,
+  isStixType,
+  parseStixBundle,
+  validateStixObject,
+} from './objects/validate.js';
