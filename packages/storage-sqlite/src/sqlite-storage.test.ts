@@ -63,7 +63,7 @@ describe('createSqliteStorage', () => {
     expect([memory.kind, memory.durable]).toEqual(['sqlite', false]);
   });
 
-  it('sets WAL, synchronous=NORMAL, foreign keys and the busy timeout', async () => {
+  it('sets WAL, synchronous=NORMAL, foreign keys, the busy timeout and the checkpoint interval', async () => {
     const storage = track(createSqliteStorage({ path: await tempPath(), busyTimeoutMs: 1_234 }));
     await storage.init();
     const db = storage.database;
@@ -71,6 +71,10 @@ describe('createSqliteStorage', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(1_234);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    const tuned = track(createSqliteStorage({ path: await tempPath(), walAutocheckpointPages: 500 }));
+    await tuned.init();
+    expect(tuned.database.pragma('wal_autocheckpoint', { simple: true })).toBe(500);
   });
 
   it('records the core migrations once and applies module migrations after them', async () => {

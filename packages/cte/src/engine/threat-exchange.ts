@@ -89,7 +89,7 @@ export interface ThreatExchangeOptions {
   defaultPullIntervalMs?: number;
   /**
    * Indicators per ingest transaction.
-   * @default 10000
+   * @default the store's `preferredBatchSize` (memory 2,000, SQLite 10,000), else 10,000
    */
   batchSize?: number;
   /**
@@ -192,7 +192,7 @@ export class ThreatExchange {
       if (!decay.success) throw ConfigError.fromZod('invalid decay model', decay.error, ['decay']);
       this.decay = decay.data;
     }
-    this.batchSize = options.batchSize ?? 10_000;
+    this.batchSize = options.batchSize ?? host.storage.iocs.preferredBatchSize ?? 10_000;
     if (options.builtInWarninglists ?? true)
       for (const list of builtinWarninglists) this.warninglists.add(list);
     for (const list of options.warninglists ?? [])
