@@ -19,6 +19,17 @@ export {
   specHashName,
 } from './identifiers/observable-id.js';
 export { randomId, uuidV5 } from './identifiers/uuid.js';
+// Markings
+export type { Tlp1Level, TlpVersion } from './markings/tlp.js';
+export {
+  tlp1MarkingDefinitions,
+  tlp2MarkingDefinitions,
+  tlpMarkingDefinition,
+  tlpMarkingRef,
+  tlpOfMarkingDefinition,
+  tlpOfObject,
+} from './markings/tlp.js';
+export { tlp1MarkingIds, tlp2ExtensionId, tlp2MarkingIds } from './markings/tlp-ids.js';
 export {
   compareStixTimestamps,
   formatStixTimestamp,
@@ -29,6 +40,21 @@ export {
   isStixTypeName,
   stixSpecVersion,
 } from './objects/common.js';
+// Creation helpers
+export type {
+  CreateIndicatorProperties,
+  CreateStixObjectOptions,
+  StixBundle,
+  StixObjectProperties,
+} from './objects/create.js';
+export {
+  createBundle,
+  createIndicator,
+  createObservable,
+  createRelationship,
+  createSighting,
+  createStixObject,
+} from './objects/create.js';
 export type {
   StixAttackPattern,
   StixIdentity,
