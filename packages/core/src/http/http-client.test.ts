@@ -390,6 +390,123 @@ describe('createHttpClient: response size limit', () => {
   });
 });
 
+describe('createHttpClient: streamed responses', () => {
+  /** Collects a streamed body, or the error its iteration threw. */
+  async function drain(body: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; error?: HttpError }> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of body) chunks.push(chunk);
+    } catch (error) {
+      expect(HttpError.isInstance(error)).toBe(true);
+      return { bytes: Buffer.concat(chunks), error: error as HttpError };
+    }
+    return { bytes: Buffer.concat(chunks) };
+  }
+
+  /** A server that writes `parts` chunks of `size` bytes with a pause between them. */
+  async function chunkedServer(
+    parts: number,
+    size: number,
+    gzip = false,
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const { createGzip } = await import('node:zlib');
+    const raw = createServer((_request, response) => {
+      response.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
+      const out = gzip ? createGzip() : response;
+      if (gzip) (out as ReturnType<typeof createGzip>).pipe(response);
+      let sent = 0;
+      const next = (): void => {
+        if (sent === parts || response.destroyed) {
+          out.end();
+          return;
+        }
+        out.write(Buffer.alloc(size, 97 + (sent % 26)));
+        sent++;
+        setTimeout(next, 2);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const { port } = raw.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => raw.close(() => resolve())),
+    };
+  }
+
+  it('hands over a large body chunk by chunk, decompressed, with status and headers', async () => {
+    const plain = await chunkedServer(40, 64 * 1024);
+    const zipped = await chunkedServer(40, 64 * 1024, true);
+    try {
+      const http = client();
+      const response = await http.get(`${plain.url}/feed`, { responseType: 'stream' });
+      expectTypeOf(response.body).toEqualTypeOf<AsyncIterable<Buffer>>();
+      expect(response.status).toBe(200);
+      const { bytes, error } = await drain(response.body);
+      expect(error).toBeUndefined();
+      expect(bytes.length).toBe(40 * 64 * 1024);
+      expect(bytes[64 * 1024]).toBe(98);
+      const unzipped = await drain((await http.get(`${zipped.url}/feed`, { responseType: 'stream' })).body);
+      expect(unzipped.bytes.length).toBe(40 * 64 * 1024);
+    } finally {
+      await plain.close();
+      await zipped.close();
+    }
+  });
+
+  it('fails the iteration once the body passes maxResponseBytes, and refuses a declared oversize at once', async () => {
+    const slow = await chunkedServer(20, 64 * 1024, true);
+    server.route('GET', '/api/big', () => ({ body: 'x'.repeat(5_000) }));
+    try {
+      const http = client({ maxResponseBytes: 300 * 1024 });
+      const response = await http.get(`${slow.url}/bomb`, { responseType: 'stream' });
+      const { bytes, error } = await drain(response.body);
+      expect(error).toMatchObject({ code: 'HTTP_RESPONSE_TOO_LARGE', status: 200 });
+      expect(bytes.length).toBeLessThanOrEqual(300 * 1024);
+      const declared = await failure(http.get('/big', { responseType: 'stream', maxResponseBytes: 1_000 }));
+      expect(declared.code).toBe('HTTP_RESPONSE_TOO_LARGE');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('releases the connection when the reader stops early, and aborts a read in flight', async () => {
+    const endless = await chunkedServer(100_000, 16 * 1024);
+    try {
+      const http = client({ concurrency: 1 });
+      const first = await http.get(`${endless.url}/a`, { responseType: 'stream' });
+      let seen = 0;
+      for await (const chunk of first.body) {
+        seen += chunk.length;
+        if (seen > 100_000) break;
+      }
+      server.route('GET', '/api/after', () => ({ json: { ok: true } }));
+      expect((await http.get('/after')).body).toEqual({ ok: true });
+      const controller = new AbortController();
+      const second = await http.get(`${endless.url}/b`, {
+        responseType: 'stream',
+        signal: controller.signal,
+      });
+      let read = 0;
+      const result = await drain(
+        (async function* () {
+          for await (const chunk of second.body) {
+            read += chunk.length;
+            if (read > 50_000) controller.abort();
+            yield chunk;
+          }
+        })(),
+      );
+      expect(result.error?.code).toBe('ABORTED');
+    } finally {
+      await endless.close();
+    }
+  });
+});
+
 describe('createHttpClient: secrets', () => {
   it('keeps tokens out of errors and logs', async () => {
     server.route('GET', '/api/secret', (req) => ({

@@ -152,7 +152,7 @@ export interface HttpClientOptions {
 export type QueryValue = string | number | boolean | null | undefined;
 
 /** The shape of a response body to produce. */
-export type HttpResponseType = 'json' | 'text' | 'buffer';
+export type HttpResponseType = 'json' | 'text' | 'buffer' | 'stream';
 
 /** Options of one request (see {@link HttpClient.request}). */
 export interface HttpRequestOptions {
@@ -172,7 +172,12 @@ export interface HttpRequestOptions {
   /** A raw body; ignored when `json` is given. */
   body?: string | Buffer | Uint8Array;
   /**
-   * How to read the response body. `json` of an empty body gives `undefined`.
+   * How to read the response body. `json` of an empty body gives `undefined`. `stream` hands the
+   * (decompressed) body over as an async iterable of chunks once the headers arrive, for bodies
+   * too large to hold: the attempt's deadline then covers the headers, each later chunk must come
+   * within `timeoutMs` of the previous one, `maxResponseBytes` is enforced as chunks are read, and
+   * a failure while reading is thrown by the iteration, as an `HttpError`, without a retry (part
+   * of the body has been consumed). Stop early with `break`; the connection is released.
    * @default 'json'
    */
   responseType?: HttpResponseType;
@@ -208,7 +213,9 @@ export type ResponseBodyOf<O> = O extends { schema: infer S extends z.ZodType }
     ? string
     : O extends { responseType: 'buffer' }
       ? Buffer
-      : unknown;
+      : O extends { responseType: 'stream' }
+        ? AsyncIterable<Buffer>
+        : unknown;
 
 /** A successful response. */
 export interface HttpResponse<T = unknown> {
@@ -577,6 +584,43 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         );
       }
 
+      const tooLarge = (): AttemptFailure =>
+        new AttemptFailure(
+          new HttpError('HTTP_RESPONSE_TOO_LARGE', `response body exceeds ${limit} bytes`, {
+            method,
+            url,
+            status,
+            attempts: attemptNumber,
+            retryable: false,
+            details: { maxResponseBytes: limit },
+          }),
+          false,
+        );
+      if (responseType === 'stream') {
+        if (declaredTooLarge(response.body, responseHeaders, limit)) {
+          log({ status, error: 'HTTP_RESPONSE_TOO_LARGE' });
+          throw tooLarge();
+        }
+        log({ status, streaming: true });
+        const readFailure = (error: unknown): HttpError => {
+          if (signal?.aborted) return aborted(attemptNumber, error);
+          if (error instanceof TooLarge) return tooLarge().error;
+          const failure = classifyNetworkError(error);
+          return new HttpError(
+            failure.code,
+            `failed reading the response body${failure.cause ? ` (${failure.cause})` : ''}`,
+            { method, url, status, attempts: attemptNumber, retryable: failure.retryable, cause: error },
+          );
+        };
+        return {
+          status,
+          headers: responseHeaders,
+          url,
+          attempts: attemptNumber,
+          body: streamLimited(response.body, limit, readFailure),
+        };
+      }
+
       let raw: Buffer;
       try {
         raw = await readLimited(response.body, responseHeaders, limit);
@@ -588,17 +632,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         }
         if (error instanceof TooLarge) {
           log({ status, error: 'HTTP_RESPONSE_TOO_LARGE' });
-          throw new AttemptFailure(
-            new HttpError('HTTP_RESPONSE_TOO_LARGE', `response body exceeds ${limit} bytes`, {
-              method,
-              url,
-              status,
-              attempts: attemptNumber,
-              retryable: false,
-              details: { maxResponseBytes: limit },
-            }),
-            false,
-          );
+          throw tooLarge();
         }
         const failure = classifyNetworkError(error);
         log({ status, error: failure.code, cause: failure.cause });
@@ -745,18 +779,31 @@ function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T
 
 class TooLarge extends Error {}
 
+/**
+ * Whether an uncompressed body announces more than `limit` bytes; if so it is dropped unread.
+ * Also attaches the error listener every body needs: destroying a body makes undici emit an abort
+ * error, which would be uncaught without one.
+ */
+function declaredTooLarge(
+  body: Dispatcher.ResponseData['body'],
+  headers: Record<string, string>,
+  limit: number,
+): boolean {
+  body.on('error', () => {});
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit && headers['content-encoding'] === undefined) {
+    body.destroy();
+    return true;
+  }
+  return false;
+}
+
 async function readLimited(
   body: Dispatcher.ResponseData['body'],
   headers: Record<string, string>,
   limit: number,
 ): Promise<Buffer> {
-  // Destroying the body makes undici emit an abort error; without a listener it would be uncaught.
-  body.on('error', () => {});
-  const declared = Number(headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit && headers['content-encoding'] === undefined) {
-    body.destroy();
-    throw new TooLarge();
-  }
+  if (declaredTooLarge(body, headers, limit)) throw new TooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -768,6 +815,27 @@ async function readLimited(
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, size);
+}
+
+/** The body as chunks, counted against `limit`; failures leave as `toError` maps them. */
+async function* streamLimited(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  toError: (error: unknown) => HttpError,
+): AsyncGenerator<Buffer> {
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new TooLarge();
+      yield chunk as Buffer;
+    }
+  } catch (error) {
+    throw toError(error);
+  } finally {
+    // Stopped early, failed or too large: release the connection.
+    if (!body.readableEnded) body.destroy();
+  }
 }
 
 /** Reads at most `max` bytes of an error body and drops the rest; never throws. */
