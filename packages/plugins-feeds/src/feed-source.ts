@@ -5,7 +5,7 @@ import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CeError, type PluginContext, type SourceCheckpoint } from '@ce/core';
 import { z } from 'zod';
-import { limitBytes, singleChunk, tooLargeError } from './feed-body.js';
+import { limitBytes, tooLargeError } from './feed-body.js';
 import type { FeedConfig } from './feed-config.js';
 import { feedLocation } from './feed-parser.js';
 
@@ -128,8 +128,9 @@ export async function openFeed(
   if (same?.etag) headers['if-none-match'] = same.etag;
   if (same?.lastModified) headers['if-modified-since'] = same.lastModified;
   const auth = config.auth;
+  // Streamed: a feed of hundreds of megabytes is parsed as it arrives, never held whole.
   const response = await context.http.get(location.url, {
-    responseType: 'buffer',
+    responseType: 'stream',
     headers,
     ...(auth?.scheme === 'query' && auth.name ? { query: { [auth.name]: auth.token } } : {}),
     expectStatus: [200, 203, 204, 304],
@@ -140,6 +141,8 @@ export async function openFeed(
   const etag = response.headers.etag;
   const lastModified = response.headers['last-modified'];
   if (response.status === 304) {
+    // Ends the (empty) body so the connection is released.
+    await response.body[Symbol.asyncIterator]().return?.();
     // A 304 may omit the validators; the ones we sent are still the current ones.
     return {
       notModified: true,
@@ -149,8 +152,10 @@ export async function openFeed(
   return {
     notModified: false,
     version: { ...version, ...pick(etag, lastModified) },
-    bytes: response.body.length,
-    chunks: singleChunk(response.body),
+    ...(response.headers['content-length'] && response.headers['content-encoding'] === undefined
+      ? { bytes: Number(response.headers['content-length']) }
+      : {}),
+    chunks: response.body,
   };
 }
 
