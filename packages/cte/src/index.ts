@@ -23,6 +23,7 @@ export {
 } from './engine/source-policy.js';
 export type {
   IndicatorDetails,
+  ListChangesPage,
   PullReport,
   SharingExplanation,
   SharingPreview,

@@ -423,6 +423,38 @@ describe('ThreatExchange', () => {
   });
 
   describe('lists, sightings and search', () => {
+    it('pages a list in change order, members only, with retracted members and a bounded scan', async () => {
+      await cte.ingest('feed', [
+        { value: 'http://a.xyz/', tags: ['phishing'] },
+        { value: 'http://not-a-member.xyz/', tags: ['malware'] },
+        { value: 'http://b.xyz/', tags: ['phishing'] },
+        { value: '10.0.0.1', tags: ['phishing'] },
+        { value: 'http://c.xyz/', tags: ['phishing'] },
+      ]);
+      await cte.putList({ name: 'phish', rule: 'type = "url" and tags contains "phishing"' });
+      const first = await cte.listChanges('phish', { limit: 2 });
+      expect(first.items.map((item) => item.value)).toEqual(['http://a.xyz/', 'http://b.xyz/']);
+      expect(first.more).toBe(true);
+      const second = await cte.listChanges('phish', { after: first.lastSequence, limit: 2 });
+      expect(second.items.map((item) => item.value)).toEqual(['http://c.xyz/']);
+      expect(second.more).toBe(false);
+      // A retraction comes back as a newer change of the same member, inactive.
+      await cte.setActive('http://a.xyz/', false);
+      const third = await cte.listChanges('phish', { after: second.lastSequence });
+      expect(third.items.map((item) => [item.value, item.active])).toEqual([['http://a.xyz/', false]]);
+      // A scan limit below the non-members in the way returns no items yet, and says so.
+      await cte.ingest('feed', [
+        { value: 'http://x1.xyz/' },
+        { value: 'http://x2.xyz/' },
+        { value: 'http://d.xyz/', tags: ['phishing'] },
+      ]);
+      const bounded = await cte.listChanges('phish', { after: third.lastSequence, limit: 1, scanLimit: 1 });
+      expect(bounded).toMatchObject({ items: [], more: true });
+      const rest = await cte.listChanges('phish', { after: bounded.lastSequence });
+      expect(rest.items.map((item) => item.value)).toEqual(['http://d.xyz/']);
+      await expect(cte.listChanges('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
     it('exports saved lists as text, CSV and JSON', async () => {
       await cte.ingest('feed', [
         { value: 'http://phish.xyz/login', tags: ['phishing'], severity: 'high' },

@@ -152,6 +152,16 @@ export interface PullReport extends IngestReport {
   checkpoint?: SourceCheckpoint;
 }
 
+/** A page of {@link ThreatExchange.listChanges}. */
+export interface ListChangesPage {
+  /** Members of the list, in change order; inactive ones are retracted members. */
+  items: StoredIndicator[];
+  /** The sequence to continue after. */
+  lastSequence: number;
+  /** Whether changes remain after `lastSequence` (they may or may not be members). */
+  more: boolean;
+}
+
 const namespace = 'cte';
 const keys = {
   sourcePolicy: (id: string) => `source-policy:${id}`,
@@ -786,6 +796,41 @@ export class ThreatExchange {
       for (const indicator of page) if (predicate(sharingView(indicator))) selected.push(indicator);
     }
     return exportIndicators(selected, format);
+  }
+
+  /**
+   * The indicators of a saved list in change order, for feeds that publish a list incrementally
+   * (a TAXII collection): each indicator that matches the list's rule and is not suppressed, at
+   * its latest version, after the change `after` (0 for the beginning). Inactive ones are included
+   * so a consumer learns of the retraction. Reads at most `scanLimit` changes per call, so a call
+   * stays short when few indicators match; continue from `lastSequence` while `more` is true.
+   */
+  async listChanges(
+    name: string,
+    options: { after?: number; limit?: number; scanLimit?: number } = {},
+  ): Promise<ListChangesPage> {
+    const list = await this.getList(name);
+    if (!list) throw new CeError('NOT_FOUND', `no list named "${name}"`);
+    const predicate = this.rules.compile(list.rule);
+    const limit = Math.max(1, Math.trunc(options.limit ?? 1_000));
+    const scanLimit = Math.max(limit, Math.trunc(options.scanLimit ?? 100_000));
+    const items: StoredIndicator[] = [];
+    let lastSequence = Math.max(0, Math.trunc(options.after ?? 0));
+    let scanned = 0;
+    while (items.length < limit && scanned < scanLimit) {
+      const page = await this.store.changesSince(lastSequence, Math.min(10_000, scanLimit - scanned));
+      if (page.length === 0) return { items, lastSequence, more: false };
+      for (const indicator of page) {
+        scanned++;
+        lastSequence = indicator.sequence;
+        if (!indicator.suppressedBy && predicate(sharingView(indicator))) {
+          items.push(indicator);
+          if (items.length === limit) break;
+        }
+      }
+    }
+    const rest = await this.store.changesSince(lastSequence, 1);
+    return { items, lastSequence, more: rest.length > 0 };
   }
 
   // ---- warninglists ---------------------------------------------------------------------
