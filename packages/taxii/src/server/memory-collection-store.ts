@@ -114,7 +114,14 @@ const stixIdPattern =
   /^([a-z0-9][a-z0-9-]*[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function compareSpecVersions(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  if (a === b) return 0;
+  const left = a.split('.');
+  const right = b.split('.');
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const difference = Number(left[i] ?? 0) - Number(right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function specVersionOf(object: TaxiiObject): string {
