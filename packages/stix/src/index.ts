@@ -120,3 +120,61 @@ export {
   parseStixBundle,
   validateStixObject,
 } from './objects/validate.js';
+export type { PatternIndicatorInput } from './pattern/build-pattern.js';
+// Patterns
+export { buildPattern } from './pattern/build-pattern.js';
+export type {
+  PatternIndicator,
+  PatternIndicatorExtraction,
+} from './pattern/extract-pattern-indicators.js';
+export { extractPatternIndicators } from './pattern/extract-pattern-indicators.js';
+export type { ParsePatternOptions } from './pattern/parse-pattern.js';
+export {
+  DEFAULT_PATTERN_MAX_DEPTH,
+  DEFAULT_PATTERN_MAX_LENGTH,
+  parsePattern,
+} from './pattern/parse-pattern.js';
+export type {
+  BinaryLiteralNode,
+  BooleanLiteralNode,
+  ComparisonExpression,
+  ComparisonNode,
+  ComparisonOperationNode,
+  ComparisonOperator,
+  ExistsComparisonNode,
+  FloatLiteralNode,
+  HexLiteralNode,
+  IndexPathStep,
+  IntegerLiteralNode,
+  ObjectPathNode,
+  ObservationExpression,
+  ObservationNode,
+  ObservationOperationNode,
+  PathStep,
+  PatternAst,
+  PatternLiteral,
+  PatternLiteralKind,
+  PatternQualifier,
+  PatternSpan,
+  PropertyPathStep,
+  QualifiedObservationNode,
+  RepeatsQualifier,
+  SetComparisonNode,
+  SetLiteralNode,
+  StartStopQualifier,
+  StringLiteralNode,
+  TimestampLiteralNode,
+  ValueComparisonNode,
+  ValueComparisonOperator,
+  WithinQualifier,
+} from './pattern/pattern-ast.js';
+export type { PatternIssueCode } from './pattern/pattern-error.js';
+export { StixPatternError } from './pattern/pattern-error.js';
+export { printPattern, quotePatternString } from './pattern/print-pattern.js';
+export type { PatternIssue, PatternValidation } from './pattern/validate-pattern.js';
+export { checkPattern, validatePattern } from './pattern/validate-pattern.js';
+// Streaming bundle reader
+export type { BundleScannerLimits, ScannedElement } from './stream/bundle-scanner.js';
+export { BundleScanner } from './stream/bundle-scanner.js';
+export type { ReadStixBundleOptions, StixStreamItem } from './stream/read-stix-bundle.js';
+export { defaultMaxObjectBytes, readStixBundle } from './stream/read-stix-bundle.js';
