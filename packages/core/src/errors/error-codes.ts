@@ -24,6 +24,7 @@
  * | `STORAGE_FAILED` | system | yes | the storage backend failed; nothing was written |
  * | `SCHEDULER_STOPPED` | system | no | the scheduler is stopping or stopped and accepts no new work |
  * | `STIX_INVALID` | config | no | a STIX document is not usable: malformed JSON, not a bundle, or over the depth or size limit |
+ * | `STIX_PATTERN_INVALID` | config | no | a STIX pattern does not parse, or is over the length or nesting limit |
  * | `NOT_SUPPORTED` | config | no | the remote side (or the protocol version it speaks) does not offer the operation, e.g. deleting on a TAXII 2.0 server |
  * | `INTERNAL` | system | no | anything else: a bug, or an error thrown by code that is not ours |
  */
@@ -48,6 +49,7 @@ export const errorCodes = {
   STORAGE_FAILED: { kind: 'system', retryable: true },
   SCHEDULER_STOPPED: { kind: 'system', retryable: false },
   STIX_INVALID: { kind: 'config', retryable: false },
+  STIX_PATTERN_INVALID: { kind: 'config', retryable: false },
   NOT_SUPPORTED: { kind: 'config', retryable: false },
   INTERNAL: { kind: 'system', retryable: false },
 } as const satisfies Record<string, { kind: FailureKind; retryable: boolean }>;
