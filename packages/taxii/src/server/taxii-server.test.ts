@@ -294,6 +294,29 @@ describe('createTaxiiServer', () => {
     expect(addCalls).toBe(before);
   });
 
+  it('closes the connection instead of draining a body it refused before reading', async () => {
+    const response = await new Promise<{ status: number; connection: string | undefined }>(
+      (resolve, reject) => {
+        const req = httpRequest(`${running.origin}${objectsPath}`, {
+          method: 'POST',
+          headers: {
+            accept: taxii,
+            authorization: alice,
+            'content-type': 'text/plain',
+            'content-length': String(50_000_000),
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        });
+        req.on('error', reject);
+        req.write('x'.repeat(1_000));
+      },
+    );
+    expect(response).toEqual({ status: 415, connection: 'close' });
+  });
+
   it('answers 413 to a streamed body once it passes max_content_length, holding no more than that', async () => {
     let written = 0;
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {

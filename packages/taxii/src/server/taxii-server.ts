@@ -679,7 +679,11 @@ export function createTaxiiServer(options: TaxiiServerOptions): TaxiiRequestList
       res.destroy();
       return;
     }
-    if (headers.connection === 'close') closeAfterResponse(req, res);
+    // An unread body (an answer given before reading it) is not drained: the connection closes.
+    if (headers.connection === 'close' || !req.complete) {
+      headers = { ...headers, connection: 'close' };
+      closeAfterResponse(req, res);
+    }
     send(res, status, errorBody(status, title, description), headers);
   };
 
