@@ -136,9 +136,10 @@ export function tlpOfMarkingDefinition(marking: {
  * ```
  */
 export function tlpOfObject(
-  object: { object_marking_refs?: unknown; granular_markings?: unknown },
+  stixObject: object,
   markingDefinitions?: Iterable<{ id?: unknown }> | ReadonlyMap<string, { id?: unknown }>,
 ): Tlp | undefined {
+  const object = stixObject as { object_marking_refs?: unknown; granular_markings?: unknown };
   const refs: string[] = [];
   if (Array.isArray(object.object_marking_refs))
     for (const ref of object.object_marking_refs) if (typeof ref === 'string') refs.push(ref);

@@ -120,6 +120,22 @@ describe('validateStixObject', () => {
     ]);
   });
 
+  it('validates STIX patterns of indicators, unless told not to', () => {
+    const bad = { ...indicator, pattern: "[ipv4-addr:value = '198.51.100.1'" };
+    const result = validateStixObject(bad);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.map((error) => error.path)).toEqual(['pattern']);
+      expect(result.errors[0]?.objectId).toBe(indicator.id);
+    }
+    expect(validateStixObject(bad, { validatePatterns: false }).ok).toBe(true);
+    expect(validateStixObject({ ...bad, pattern_type: 'yara' }).ok).toBe(true);
+    expect(
+      parseStixBundle({ type: 'bundle', id: 'bundle--5d0092c5-5f74-4287-9642-33f4c354e56d', objects: [bad] })
+        .errors,
+    ).toMatchObject([{ path: 'objects[0].pattern' }]);
+  });
+
   it('checks the observables', () => {
     const id = (type: string) => `${type}--7e567502-8994-53ff-9c69-79240cae362d`;
     expect(paths({ type: 'url', id: id('url'), value: 'https://example.com/a?b=c' })).toEqual([]);

@@ -1,5 +1,6 @@
 import { CeError, formatPath } from '@ce/core';
 import type { z } from 'zod';
+import { validatePattern } from '../pattern/validate-pattern.js';
 import { checkOrder, domainObjectCommonShape, observableCommonShape, stixObjectSchema } from './common.js';
 import {
   attackPatternSchema,
@@ -153,6 +154,12 @@ export interface ValidateStixObjectOptions {
   pathPrefix?: ReadonlyArray<PropertyKey>;
   /** Extra checks run on an object that passed its schema; their issues make it invalid. */
   checks?: ReadonlyArray<StixObjectCheck>;
+  /**
+   * Check the pattern of indicators with `pattern_type: 'stix'` with the STIX pattern grammar
+   * and its semantic rules; an invalid pattern makes the indicator invalid.
+   * @default true
+   */
+  validatePatterns?: boolean;
 }
 
 /** The outcome of {@link validateStixObject}. */
@@ -211,6 +218,14 @@ export function validateStixObject(
     };
   }
   const stixObject = object as StixObject;
+  if (options.validatePatterns !== false && object.type === 'indicator' && object.pattern_type === 'stix') {
+    const checked = validatePattern(object.pattern as string);
+    if (!checked.ok)
+      return {
+        ok: false,
+        errors: checked.errors.map((found) => issue(objectId, [...prefix, 'pattern'], found.message)),
+      };
+  }
   if (options.checks) {
     const errors: StixIssue[] = [];
     for (const check of options.checks) {
@@ -251,6 +266,11 @@ export interface StixInputLimits {
 export interface ParseStixBundleOptions extends StixInputLimits {
   /** Extra checks run on each object, as in {@link ValidateStixObjectOptions.checks}. */
   checks?: ReadonlyArray<StixObjectCheck>;
+  /**
+   * Validate STIX patterns of indicators, as in {@link ValidateStixObjectOptions.validatePatterns}.
+   * @default true
+   */
+  validatePatterns?: boolean;
 }
 
 /** The outcome of {@link parseStixBundle}: the valid objects and a list of problems with the rest. */
@@ -352,6 +372,7 @@ export function parseStixBundle(input: unknown, options: ParseStixBundleOptions 
     const result = validateStixObject(items[index], {
       pathPrefix: ['objects', index],
       ...(options.checks ? { checks: options.checks } : {}),
+      ...(options.validatePatterns === false ? { validatePatterns: false } : {}),
     });
     if (result.ok) objects.push(result.object);
     else errors.push(...result.errors);

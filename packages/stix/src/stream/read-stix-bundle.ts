@@ -31,6 +31,11 @@ export interface ReadStixBundleOptions {
   maxDepth?: number;
   /** Extra checks run on each object, as in `validateStixObject`'s `checks`. */
   checks?: ReadonlyArray<StixObjectCheck>;
+  /**
+   * Validate the STIX patterns of indicators.
+   * @default true
+   */
+  validatePatterns?: boolean;
   /** Called once the whole bundle was read, with its envelope. */
   onEnvelope?: (envelope: { id: string | undefined; type: string | undefined }) => void;
 }
@@ -83,6 +88,7 @@ function toItem(
   const result = validateStixObject(JSON.parse(text), {
     pathPrefix: ['objects', element.index],
     ...(options.checks ? { checks: options.checks } : {}),
+    ...(options.validatePatterns === false ? { validatePatterns: false } : {}),
   });
   return result.ok
     ? { ok: true, object: result.object, index: element.index }
