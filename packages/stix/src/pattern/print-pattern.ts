@@ -24,14 +24,16 @@ const CH_BACKSLASH = 92;
 export function quotePatternString(value: string): string {
   let out = '';
   let chunkStart = 0;
+  let escaped = false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === CH_QUOTE || c === CH_BACKSLASH) {
       out += `${value.slice(chunkStart, i)}\\`;
       chunkStart = i;
+      escaped = true;
     }
   }
-  return chunkStart === 0 ? `'${value}'` : `'${out}${value.slice(chunkStart)}'`;
+  return escaped ? `'${out}${value.slice(chunkStart)}'` : `'${value}'`;
 }
 
 function invalid(reason: string): never {
