@@ -1,7 +1,7 @@
-import { Buffer } from 'node:buffer';
 import { ValidationError } from '../errors/validation-error.js';
 import type { Page } from '../storage/storage-adapter.js';
 import { compareCodePoints, createStorageGate, type StorageGate } from '../storage/storage-support.js';
+import { ByteArena } from './byte-arena.js';
 import { createIndicatorCodec, createIndicatorStringDictionary } from './indicator-codec.js';
 import {
   type DestinationState,
@@ -42,8 +42,6 @@ export interface MemoryIocStoreOptions {
 }
 
 const chunkSize = 4 << 20;
-/** A record's location is `chunk * chunkSpan + offset`. */
-const chunkSpan = 2 ** 32;
 const freeSlot = 255;
 const flagActive = 1;
 const flagSuppressed = 2;
@@ -117,6 +115,16 @@ class SlotTable {
     }
   }
 
+  /** The slots of every value in the table. */
+  liveSlots(): number[] {
+    const slots: number[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const entry = this.entries[i] as number;
+      if (entry !== 0) slots.push(entry - 1);
+    }
+    return slots;
+  }
+
   /** Removes a value (before its slot is cleared); returns whether it was there. */
   delete(value: string): boolean {
     let hole = this.find(value, hashOf(value));
@@ -138,13 +146,13 @@ class SlotTable {
   }
 }
 
-/** Values of one type: value → slot, plus the values sorted by code point, maintained lazily. */
+/** Values of one type: value → slot, plus the slots in code-point order of their values, maintained lazily. */
 interface TypeIndex {
   slots: SlotTable;
-  sorted: string[];
-  /** Values added since `sorted` was built; may hold values deleted since, or twice. */
-  pending: string[];
-  /** Whether values were deleted since `sorted` was built. */
+  sorted: number[];
+  /** Slots of the values added since `sorted` was built. */
+  pending: number[];
+  /** Whether values were deleted since `sorted` was built (their slots may have been reused). */
   deleted: boolean;
 }
 
@@ -199,6 +207,58 @@ function refreshSorted(
   return merged;
 }
 
+/** Slots with their values, in code-point order of the values. */
+function sortSlots(slots: ReadonlyArray<number>, valueAt: (slot: number) => string): Array<[string, number]> {
+  return slots
+    .map((slot): [string, number] => [valueAt(slot), slot])
+    .sort((a, b) => compareCodePoints(a[0], b[0]));
+}
+
+/**
+ * Brings a type's sorted slots up to date: after a deletion it rebuilds them from the live slots
+ * (a freed slot may hold another value now); otherwise it merges the added slots in, finding each
+ * one's place by binary search, so only the added values and O(log n) others are read.
+ */
+function refreshSortedSlots(index: TypeIndex, valueAt: (slot: number) => string): number[] {
+  if (index.pending.length === 0 && !index.deleted) return index.sorted;
+  if (index.deleted) {
+    index.sorted = sortSlots(index.slots.liveSlots(), valueAt).map(([, slot]) => slot);
+  } else {
+    const base = index.sorted;
+    const merged: number[] = [];
+    let from = 0;
+    for (const [value, slot] of sortSlots(index.pending, valueAt)) {
+      const at = boundSlots(base, value, valueAt, true, from);
+      for (let i = from; i < at; i++) merged.push(base[i] as number);
+      merged.push(slot);
+      from = at;
+    }
+    for (let i = from; i < base.length; i++) merged.push(base[i] as number);
+    index.sorted = merged;
+  }
+  index.pending = [];
+  index.deleted = false;
+  return index.sorted;
+}
+
+/** First position in `sorted` (from `low`) whose value is greater than `key` (or, `inclusive`, not less). */
+function boundSlots(
+  sorted: ReadonlyArray<number>,
+  key: string,
+  valueAt: (slot: number) => string,
+  inclusive = false,
+  low = 0,
+): number {
+  const limit = inclusive ? 0 : 1;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareCodePoints(valueAt(sorted[middle] as number), key) < limit) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** First index in `sorted` whose key is greater than `key` (or, `inclusive`, not less than it). */
 function bound(sorted: readonly string[], key: string, inclusive = false): number {
   const limit = inclusive ? 0 : 1;
@@ -221,11 +281,13 @@ function copyState(state: DestinationState): DestinationState {
 /**
  * An {@link IocStore} in process memory, built to hold millions of indicators: each record is
  * kept in a compact binary form (about 110 bytes for a typical indicator, strings that repeat
- * interned) in large shared buffers, with the fields that queries filter on in typed columns.
- * Reads decode a fresh copy; writes never keep a reference to the caller's objects.
+ * interned) and each value as UTF-8, both in large shared buffers outside the JavaScript heap,
+ * with the fields that queries filter on in typed columns. Reads decode a fresh copy; writes never
+ * keep a reference to the caller's objects. (A million values as strings would be 60 MB of live
+ * heap, and V8 sizes the heap a few times over the live heap.)
  *
- * Queries walk the values of each type in code-point order (sorted lazily, after writes) and check
- * the columns; `sourceId` and `tag` filters decode the records they look at. Changes are found
+ * Queries walk the values of each type in code-point order (slots sorted lazily, after writes) and
+ * check the columns; `sourceId` and `tag` filters decode the records they look at. Changes are found
  * through a log of (sequence, slot) pairs, compacted when more than half of it is stale.
  * Destination states are kept as objects, one map per destination.
  *
@@ -242,7 +304,6 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
 
   // Per-slot columns. A slot holds one indicator; freed slots are reused.
   let capacity = 0;
-  const values: Array<string | undefined> = [];
   let types = new Uint8Array(0);
   let sequences = new Float64Array(0);
   let locations = new Float64Array(0);
@@ -253,25 +314,21 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
   let lastSeens = new Float64Array(0);
   let expiresAts = new Float64Array(0);
   let inactiveSinces = new Float64Array(0);
+  let valueLocations = new Float64Array(0);
+  let valueLengths = new Uint32Array(0);
   let slotCount = 0;
   const freeSlots: number[] = [];
 
-  const valueAt = (slot: number): string | undefined => values[slot];
+  const recordBytes = new ByteArena(chunkSize);
+  const valueBytes = new ByteArena(chunkSize);
+  const valueAt = (slot: number): string =>
+    valueBytes.readString(valueLocations[slot] as number, valueLengths[slot] as number);
   const typeIndexes: TypeIndex[] = indicatorTypes.map(() => ({
     slots: new SlotTable(valueAt),
     sorted: [],
     pending: [],
     deleted: false,
   }));
-
-  // Record bytes, in chunks; garbage is reclaimed by compaction.
-  let chunks: Array<Buffer | undefined> = [];
-  let chunkLive: number[] = [];
-  let chunkUsed: number[] = [];
-  let current = -1;
-  let fill = chunkSize;
-  let liveBytes = 0;
-  let garbageBytes = 0;
 
   // The change log, in sequence order; an entry is stale when its slot has moved on.
   let logSequences = new Float64Array(1024);
@@ -294,70 +351,26 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     lastSeens = grow(lastSeens, capacity);
     expiresAts = grow(expiresAts, capacity);
     inactiveSinces = grow(inactiveSinces, capacity);
+    valueLocations = grow(valueLocations, capacity);
+    valueLengths = grow(valueLengths, capacity);
   };
 
-  /** Reserves `length` bytes and returns their location. */
-  const allocate = (length: number): number => {
-    if (length > chunkSize) {
-      chunks.push(Buffer.allocUnsafe(length));
-      chunkLive.push(0);
-      chunkUsed.push(length);
-      return (chunks.length - 1) * chunkSpan;
-    }
-    if (current < 0 || fill + length > chunkSize) {
-      chunks.push(Buffer.allocUnsafe(chunkSize));
-      chunkLive.push(0);
-      chunkUsed.push(0);
-      current = chunks.length - 1;
-      fill = 0;
-    }
-    const location = current * chunkSpan + fill;
-    fill += length;
-    chunkUsed[current] = fill;
-    return location;
-  };
-
-  const release = (slot: number): void => {
-    const chunk = Math.floor((locations[slot] as number) / chunkSpan);
-    const length = lengths[slot] as number;
-    liveBytes -= length;
-    garbageBytes += length;
-    chunkLive[chunk] = (chunkLive[chunk] as number) - length;
-  };
-
-  /** Frees chunks left without a live record; after a write, when no copy into them is pending. */
-  const freeEmptyChunks = (): void => {
-    for (let chunk = 0; chunk < chunks.length; chunk++) {
-      if (chunkLive[chunk] === 0 && chunk !== current && chunks[chunk] !== undefined) {
-        chunks[chunk] = undefined;
-        garbageBytes -= chunkUsed[chunk] as number;
-        chunkUsed[chunk] = 0;
+  /** Reclaims record and value bytes: frees emptied chunks, compacts when half is garbage. */
+  const reclaimBytes = (): void => {
+    recordBytes.freeEmptyChunks();
+    valueBytes.freeEmptyChunks();
+    recordBytes.compact((move) => {
+      for (let slot = 0; slot < slotCount; slot++) {
+        if (types[slot] !== freeSlot)
+          locations[slot] = move(locations[slot] as number, lengths[slot] as number);
       }
-    }
-  };
-
-  /** Copies every live record into fresh chunks once more than half of the bytes are garbage. */
-  const compactBytes = (): void => {
-    if (garbageBytes < 4 * chunkSize || garbageBytes < liveBytes) return;
-    const old = chunks;
-    chunks = [];
-    chunkLive = [];
-    chunkUsed = [];
-    current = -1;
-    fill = chunkSize;
-    garbageBytes = 0;
-    for (let slot = 0; slot < slotCount; slot++) {
-      if (types[slot] === freeSlot) continue;
-      const from = locations[slot] as number;
-      const chunk = Math.floor(from / chunkSpan);
-      const offset = from - chunk * chunkSpan;
-      const length = lengths[slot] as number;
-      const to = allocate(length);
-      const target = Math.floor(to / chunkSpan);
-      (old[chunk] as Buffer).copy(chunks[target] as Buffer, to - target * chunkSpan, offset, offset + length);
-      chunkLive[target] = (chunkLive[target] as number) + length;
-      locations[slot] = to;
-    }
+    });
+    valueBytes.compact((move) => {
+      for (let slot = 0; slot < slotCount; slot++) {
+        if (types[slot] !== freeSlot)
+          valueLocations[slot] = move(valueLocations[slot] as number, valueLengths[slot] as number);
+      }
+    });
   };
 
   const appendLog = (sequence: number, slot: number): void => {
@@ -388,12 +401,11 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
 
   const decode = (slot: number): StoredIndicator => {
     const location = locations[slot] as number;
-    const chunk = Math.floor(location / chunkSpan);
     return codec.decode(
-      chunks[chunk] as Buffer,
-      location - chunk * chunkSpan,
+      recordBytes.bufferAt(location),
+      recordBytes.offsetOf(location),
       indicatorTypes[types[slot] as number] as IndicatorType,
-      values[slot] as string,
+      valueAt(slot),
       sequences[slot] as number,
     );
   };
@@ -421,8 +433,7 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     let runTarget = Number.NaN;
     const flushRun = (runEnd: number): void => {
       if (runEnd === runStart || Number.isNaN(runTarget)) return;
-      const chunk = Math.floor(runTarget / chunkSpan);
-      encoded.copy(chunks[chunk] as Buffer, runTarget - chunk * chunkSpan, runStart, runEnd);
+      encoded.copy(recordBytes.bufferAt(runTarget), recordBytes.offsetOf(runTarget), runStart, runEnd);
     };
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as Omit<StoredIndicator, 'sequence'>;
@@ -437,23 +448,22 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
           ensureSlots(slotCount + 1);
           slot = slotCount++;
         }
-        values[slot] = record.value;
-        index.slots.set(record.value, slot);
-        index.pending.push(record.value);
+        const value = valueBytes.writeString(record.value);
+        valueLocations[slot] = value.location;
+        valueLengths[slot] = value.length;
         types[slot] = type;
+        index.slots.set(record.value, slot);
+        index.pending.push(slot);
       } else {
-        release(slot);
+        recordBytes.release(locations[slot] as number, lengths[slot] as number);
       }
-      const location = allocate(length);
-      const chunk = Math.floor(location / chunkSpan);
+      const location = recordBytes.allocate(length);
       // Records that land next to each other are copied in one run.
       if (location !== runTarget + (start - runStart)) {
         flushRun(start);
         runStart = start;
         runTarget = location;
       }
-      chunkLive[chunk] = (chunkLive[chunk] as number) + length;
-      liveBytes += length;
       locations[slot] = location;
       lengths[slot] = length;
       const sequence = ++lastSequence;
@@ -472,8 +482,7 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
       start = end;
     }
     flushRun(start);
-    freeEmptyChunks();
-    compactBytes();
+    reclaimBytes();
     compactLog();
     return stored;
   };
@@ -535,14 +544,13 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
     for (const type of selectedTypes(filter)) {
       if (after && compareCodePoints(type, after.type) < 0) continue;
       const index = typeIndexes[typeIds.get(type) as number] as TypeIndex;
-      const sorted = refreshSorted(index, (value) => index.slots.has(value));
-      let position = after && after.type === type ? bound(sorted, after.value) : 0;
+      const sorted = refreshSortedSlots(index, valueAt);
+      let position = after && after.type === type ? boundSlots(sorted, after.value, valueAt) : 0;
       // Values with a prefix are contiguous in code-point order.
-      if (prefix !== '') position = Math.max(position, bound(sorted, prefix, true));
+      if (prefix !== '') position = Math.max(position, boundSlots(sorted, prefix, valueAt, true));
       for (; position < sorted.length; position++) {
-        const value = sorted[position] as string;
-        if (prefix !== '' && !value.startsWith(prefix)) break;
-        const slot = index.slots.get(value) as number;
+        const slot = sorted[position] as number;
+        if (prefix !== '' && !valueAt(slot).startsWith(prefix)) break;
         if (!columns(slot)) continue;
         let record: StoredIndicator | undefined;
         if (decoded) {
@@ -644,10 +652,10 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
       const index = typeIndexes[type] as TypeIndex;
       const slot = index.slots.get(key.value);
       if (slot === undefined) continue;
-      release(slot);
+      recordBytes.release(locations[slot] as number, lengths[slot] as number);
       index.slots.delete(key.value);
+      valueBytes.release(valueLocations[slot] as number, valueLengths[slot] as number);
       index.deleted = true;
-      values[slot] = undefined;
       types[slot] = freeSlot;
       freeSlots.push(slot);
       deleted++;
@@ -656,8 +664,7 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
         if (destination.states.delete(stateKey)) destination.deleted = true;
       }
     }
-    freeEmptyChunks();
-    compactBytes();
+    reclaimBytes();
     compactLog();
     return deleted;
   };
