@@ -8,6 +8,25 @@
  */
 // Objects: schemas, types and validation
 
+// Conversion between STIX and exchange indicators
+export type {
+  IndicatorToStixOptions,
+  IndicatorToStixResult,
+} from './convert/indicator-to-stix.js';
+export {
+  indicatorIdNamespace,
+  indicatorStixId,
+  indicatorToStix,
+  retractionToStix,
+} from './convert/indicator-to-stix.js';
+export type { StixToIndicatorsOptions, StixToIndicatorsResult } from './convert/stix-to-indicators.js';
+export {
+  observableIndicators,
+  reputationOfStixIndicator,
+  severityByIndicatorType,
+  severityOfStixIndicator,
+  stixToIndicators,
+} from './convert/stix-to-indicators.js';
 // Identifiers
 export { canonicalJson } from './identifiers/canonical-json.js';
 export type { GenerateObservableIdOptions } from './identifiers/observable-id.js';
