@@ -151,7 +151,7 @@ export function indicatorToStix(
 /**
  * The STIX version that retracts a shared indicator: the same id, `revoked: true` and a newer
  * `modified`. Pass the previously sent STIX object when you have it (its `created` is kept and
- * `modified` is at least 1 ms after its own); a {@link SharedIndicator} rebuilds the object
+ * `modified` is at least 1 ms after its own); a `SharedIndicator` rebuilds the object
  * (same `created`, from firstSeen); a bare key has no firstSeen, so `created` is now.
  *
  * @example

@@ -328,7 +328,7 @@ export function assertValueDepth(value: unknown, maxDepth: number): void {
 /**
  * Parses and validates a STIX 2.1 bundle. Valid objects are returned even when others are not;
  * each invalid object contributes issues naming its id and property. Throws a `STIX_INVALID`
- * {@link CeError} for malformed JSON, a value that is not a bundle, or input over the limits.
+ * `CeError` for malformed JSON, a value that is not a bundle, or input over the limits.
  *
  * @example
  * ```ts

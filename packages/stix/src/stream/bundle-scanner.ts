@@ -65,7 +65,7 @@ function describeByte(byte: number): string {
 /**
  * The scanner behind {@link readStixBundle}. Call {@link BundleScanner.push} with each chunk and
  * {@link BundleScanner.end} after the last; completed elements arrive through `onElement`.
- * Malformed JSON throws a `STIX_INVALID` {@link CeError} whose `details.offset` is the byte offset.
+ * Malformed JSON throws a `STIX_INVALID` `CeError` whose `details.offset` is the byte offset.
  */
 export class BundleScanner {
   /** The bundle's `type`, once read. */

@@ -102,7 +102,7 @@ function toItem(
  * the stream goes on. The whole bundle is never held in memory: an incremental scanner finds
  * each element's bytes and parses that element alone. `objects` may come before or after `id`
  * and `type`. Malformed JSON, a value that is not a bundle, or nesting over `maxDepth` throws a
- * `STIX_INVALID` {@link CeError} with the byte offset in `details.offset`.
+ * `STIX_INVALID` `CeError` with the byte offset in `details.offset`.
  *
  * @example
  * ```ts
