@@ -285,6 +285,9 @@ describe('validateStixObject', () => {
     );
     expect(paths({ type: 'Bad_Type', id: 'x' })).toEqual(['type', 'id']);
     expect(reasons(42)).toEqual([['', 'must be a JSON object']]);
+    expect(reasons({ type: 'bundle', id: 'bundle--2ad5e8a1-4b59-4a91-9e0a-2e3b3c7b8a11' })).toEqual([
+      ['type', 'a bundle is not a STIX object'],
+    ]);
   });
 });
 

@@ -208,6 +208,8 @@ export function validateStixObject(
   const objectId = typeof object.id === 'string' ? object.id : undefined;
   if (typeof object.type !== 'string')
     return { ok: false, errors: [issue(objectId, [...prefix, 'type'], 'is required and must be a string')] };
+  if (object.type === 'bundle')
+    return { ok: false, errors: [issue(objectId, [...prefix, 'type'], 'a bundle is not a STIX object')] };
   const parsed = schemaFor(object).safeParse(object);
   if (!parsed.success) {
     return {
