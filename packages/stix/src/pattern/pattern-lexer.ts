@@ -206,6 +206,8 @@ export class PatternLexer {
   value = '';
 
   private pos = 0;
+  /** Offset of the next backslash at or after the last string scanned; text length when none. */
+  private nextBackslash = -1;
 
   constructor(readonly text: string) {}
 
@@ -410,6 +412,19 @@ export class PatternLexer {
   private scanString(quote: number): number {
     const text = this.text;
     const length = text.length;
+    // Fast path: no backslash before the closing quote, so the value is one slice. The position of
+    // the next backslash is remembered, keeping a long pattern without any linear overall.
+    const close = text.indexOf("'", quote + 1);
+    if (close >= 0) {
+      if (this.nextBackslash <= quote) {
+        const backslash = text.indexOf('\\', quote + 1);
+        this.nextBackslash = backslash < 0 ? length : backslash;
+      }
+      if (this.nextBackslash > close) {
+        this.value = text.slice(quote + 1, close);
+        return close + 1;
+      }
+    }
     let pos = quote + 1;
     let chunkStart = pos;
     let value = '';

@@ -48,6 +48,8 @@ const hashLengths = new Map<string, readonly [number, string]>([
   ['RIPEMD160', [40, 'RIPEMD-160']],
   ['WHIRLPOOL', [128, 'WHIRLPOOL']],
 ]);
+// The spec's own spellings ('SHA-256'), so the common case needs no normalization.
+for (const entry of [...hashLengths.values()]) hashLengths.set(entry[1], entry);
 
 /** The hash algorithm's lookup key: upper case, without `-` and `_`. */
 export function hashAlgorithmKey(name: string): string {
@@ -260,7 +262,7 @@ class PatternChecker {
     if (equality && steps.length >= 2 && last?.kind === 'property') {
       const parent = steps[steps.length - 2];
       if (parent?.kind === 'property' && parent.name === 'hashes') {
-        const expected = hashLengths.get(hashAlgorithmKey(last.name));
+        const expected = hashLengths.get(last.name) ?? hashLengths.get(hashAlgorithmKey(last.name));
         if (expected && literal.kind === 'string' && !isHexOfLength(literal.value, expected[0])) {
           this.add(
             'invalid-hash',
