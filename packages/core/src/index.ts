@@ -98,6 +98,24 @@ export {
   redactValue,
   registerSecretValue,
 } from './logging/redact.js';
+// Log shipper capabilities
+export type {
+  EventRecord,
+  LogBatch,
+  LogCheckpoint,
+  LogDelivery,
+  LogDeliveryResult,
+  LogFetchRequest,
+  LogFormat,
+  LogPage,
+  LogRejection,
+  LogShipperCapabilities,
+  LogSinkCapability,
+  LogSinkLimits,
+  LogSinkSession,
+  LogSourceCapability,
+  LogStream,
+} from './logs/log-capabilities.js';
 export {
   configJsonSchema,
   findSecretPaths,

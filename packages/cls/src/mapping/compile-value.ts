@@ -1,3 +1,4 @@
+import type { EventRecord } from '@ce/core';
 import type { ValueSource } from './mapping-schema.js';
 import {
   stringifyValue,
@@ -9,7 +10,7 @@ import {
 } from './transforms.js';
 
 /** A record as the formatters see it: parsed JSON, values of any JSON type. */
-export type EventRecord = Readonly<Record<string, unknown>>;
+export type { EventRecord };
 
 /** Reads one value from a record; `undefined` means missing. */
 export type FieldGetter = (event: EventRecord) => unknown;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FieldIssue } from '../errors/validation-error.js';
 import type { HttpClientOptions } from '../http/http-client.js';
+import type { LogShipperCapabilities } from '../logs/log-capabilities.js';
 import type { ModuleName } from '../schemas/common.js';
 import type { ThreatExchangeCapabilities } from '../threat/threat-capabilities.js';
 import type { PluginContext } from './plugin-context.js';
@@ -32,6 +33,8 @@ export type PluginCheckResult =
 export interface PluginModuleCapabilities<Config> {
   /** Threat exchange: pull indicators, push and retract them. */
   cte?: ThreatExchangeCapabilities<Config>;
+  /** Log shipper: read events and alerts, deliver formatted records. */
+  cls?: LogShipperCapabilities<Config>;
 }
 
 /** Capability flags a plugin declares so that hosts and user interfaces know what it can do. */
