@@ -139,8 +139,8 @@ export {
   parseStixBundle,
   validateStixObject,
 } from './objects/validate.js';
-export type { PatternIndicatorInput } from './pattern/build-pattern.js';
 // Patterns
+export type { PatternIndicatorInput } from './pattern/build-pattern.js';
 export { buildPattern } from './pattern/build-pattern.js';
 export type {
   PatternIndicator,
