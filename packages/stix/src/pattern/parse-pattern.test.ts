@@ -292,6 +292,24 @@ describe('parsePattern', () => {
     expect(ast.kind === 'observation-op' && ast.op).toBe('OR');
   });
 
+  it('reads comment markers and keywords inside strings as text', () => {
+    expect(literalOf("'/* not a comment */ // nor this AND OR ]'")).toMatchObject({
+      kind: 'string',
+      value: '/* not a comment */ // nor this AND OR ]',
+    });
+  });
+
+  it('reads t, h and b as names unless a quote follows at once', () => {
+    expect(comparisonOf('[t:h = 1]').path).toMatchObject({
+      objectType: 't',
+      steps: [{ kind: 'property', name: 'h' }],
+    });
+    expect(comparisonOf("[b:x = t'2020-01-01T00:00:00Z']")).toMatchObject({
+      path: { objectType: 'b' },
+      value: { kind: 'timestamp' },
+    });
+  });
+
   it('nests parentheses inside brackets and around comparisons', () => {
     const ast = parsePattern(
       '( [(network-traffic:dst_port IN(443,6443,8443) AND network-traffic:src_packets != 0) ])',
@@ -350,6 +368,7 @@ describe('parsePattern', () => {
       ],
       ['[file:size = 007]', 13, 'invalid integer at 13: leading zero'],
       ['[file:size = 5.]', 15, "expected a digit after '.' at 15"],
+      [`[file:size = ${'9'.repeat(400)}.0]`, 13, 'number out of range at 13'],
       [
         '[file:size > true]',
         13,

@@ -512,6 +512,7 @@ export class PatternLexer {
       if (pos === fractionStart) this.fail(`expected a digit after '.' at ${pos}`, pos);
       this.type = T_FLOAT;
       this.number = Number(text.slice(start, pos));
+      if (!Number.isFinite(this.number)) this.fail(`number out of range at ${start}`, start);
     } else {
       if (digits === 0) {
         const shown = String.fromCharCode(text.charCodeAt(start));
