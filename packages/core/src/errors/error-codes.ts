@@ -22,6 +22,7 @@
  * | `TIMEOUT` | transient | yes | an operation other than HTTP ran out of time |
  * | `ABORTED` | transient | no | the operation was cancelled through its `AbortSignal` |
  * | `STORAGE_FAILED` | system | yes | the storage backend failed; nothing was written |
+ * | `SPOOL_FULL` | transient | yes | a bounded spool or queue has no room for the entry; retry after it drains (a single entry larger than the whole bound is not retryable) |
  * | `SCHEDULER_STOPPED` | system | no | the scheduler is stopping or stopped and accepts no new work |
  * | `STIX_INVALID` | config | no | a STIX document is not usable: malformed JSON, not a bundle, or over the depth or size limit |
  * | `STIX_PATTERN_INVALID` | config | no | a STIX pattern does not parse, or is over the length or nesting limit |
@@ -47,6 +48,7 @@ export const errorCodes = {
   TIMEOUT: { kind: 'transient', retryable: true },
   ABORTED: { kind: 'transient', retryable: false },
   STORAGE_FAILED: { kind: 'system', retryable: true },
+  SPOOL_FULL: { kind: 'transient', retryable: true },
   SCHEDULER_STOPPED: { kind: 'system', retryable: false },
   STIX_INVALID: { kind: 'config', retryable: false },
   STIX_PATTERN_INVALID: { kind: 'config', retryable: false },
