@@ -227,7 +227,7 @@ function problemOf(object: TaxiiObject, converted: ReturnType<typeof stixToIndic
 }
 
 /**
- * A {@link TaxiiCollectionStore} over the threat exchange, for `createTaxiiServer`:
+ * A `TaxiiCollectionStore` over the threat exchange, for `createTaxiiServer`:
  *
  * - each configured collection publishes a saved list, read-only: every member (matching the
  *   list's rule, not suppressed, at most `maxTlp`, never TLP:RED) is one STIX 2.1 `indicator`

@@ -173,6 +173,12 @@ describe('taxii plugin', () => {
       expect(result.message).toContain('TAXII 2.1');
     });
 
+    it('uses a configured API root, relative to the URL, and a collection id', async () => {
+      const result = await reader({ apiRoot: 'feeds/', collection: feedId }).check();
+      expect(result).toMatchObject({ ok: true });
+      expect(result.message).toContain(`in ${server.apiRoot};`);
+    });
+
     it('says clearly when the credentials are refused, without showing them', async () => {
       const result = await harnessFor({
         collection: feedId,
