@@ -4,6 +4,10 @@
  *
  * @module @ce/plugin-kit/testing
  */
+
+// Log shipper
+export type { LogSinkContractOptions, LogSinkContractSetup } from './log-sink-contract.js';
+export { logSinkContractPayloads, runLogSinkContract } from './log-sink-contract.js';
 export type {
   ContractSetup,
   ThreatDestinationContractOptions,
