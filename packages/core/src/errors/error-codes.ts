@@ -27,6 +27,8 @@
  * | `STIX_INVALID` | config | no | a STIX document is not usable: malformed JSON, not a bundle, or over the depth or size limit |
  * | `STIX_PATTERN_INVALID` | config | no | a STIX pattern does not parse, or is over the length or nesting limit |
  * | `NOT_SUPPORTED` | config | no | the remote side (or the protocol version it speaks) does not offer the operation, e.g. deleting on a TAXII 2.0 server |
+ * | `NETWORK_FAILED` | transient | yes | a connection other than HTTP (syslog over TCP, TLS or UDP) failed: refused, reset, closed while writing, timed out connecting, name not resolved |
+ * | `TLS_FAILED` | config | no | a TLS handshake failed for a reason a retry cannot fix: the peer's certificate did not verify (unknown CA, expired, wrong name), or the peer refused ours |
  * | `INTERNAL` | system | no | anything else: a bug, or an error thrown by code that is not ours |
  */
 export const errorCodes = {
@@ -53,6 +55,8 @@ export const errorCodes = {
   STIX_INVALID: { kind: 'config', retryable: false },
   STIX_PATTERN_INVALID: { kind: 'config', retryable: false },
   NOT_SUPPORTED: { kind: 'config', retryable: false },
+  NETWORK_FAILED: { kind: 'transient', retryable: true },
+  TLS_FAILED: { kind: 'config', retryable: false },
   INTERNAL: { kind: 'system', retryable: false },
 } as const satisfies Record<string, { kind: FailureKind; retryable: boolean }>;
 
