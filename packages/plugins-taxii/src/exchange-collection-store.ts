@@ -127,7 +127,6 @@ interface Entry {
   version: string;
   versionKey: string;
   dateAdded: string;
-  dateAddedMicros: number;
 }
 
 interface Published {
@@ -325,14 +324,12 @@ export function createExchangeCollectionStore(
     const { indicator } = indicatorToStix(toSharedIndicator(stored), { ...stixOptions, clock: at });
     const object = stored.active ? indicator : retractionToStix(indicator, { ...stixOptions, clock: at });
     idIndex.set(object.id, { type: stored.type, value: stored.value });
-    const dateAddedMicros = stored.updatedAt * 1000;
     return {
       stored,
       object,
       version: object.modified,
       versionKey: timestampKey(object.modified) ?? object.modified,
-      dateAdded: formatMicros(dateAddedMicros),
-      dateAddedMicros,
+      dateAdded: formatMicros(stored.updatedAt * 1000),
     };
   };
 
@@ -346,6 +343,7 @@ export function createExchangeCollectionStore(
   const byIds = async (
     collection: Published,
     ids: ReadonlyArray<string>,
+    candidate: (stored: StoredIndicator) => boolean,
     accept: (entry: Entry) => boolean,
   ): Promise<Entry[]> => {
     const wanted = new Set(ids);
@@ -359,13 +357,7 @@ export function createExchangeCollectionStore(
       const predicate = await memberPredicate(collection);
       for (const key of keys) {
         const stored = (await exchange.get(key.value, key.type))?.indicator;
-        if (
-          !stored ||
-          stored.suppressedBy ||
-          !predicate(sharingView(stored)) ||
-          !servable(collection, stored)
-        )
-          continue;
+        if (!stored || stored.suppressedBy || !predicate(sharingView(stored)) || !candidate(stored)) continue;
         const entry = entryOf(stored);
         if (wanted.has(entry.object.id) && accept(entry)) found.push(entry);
       }
@@ -379,8 +371,7 @@ export function createExchangeCollectionStore(
           scanLimit: scanChunk,
         });
         for (const stored of page.items) {
-          if (!servable(collection, stored)) continue;
-          if (!wanted.has(indicatorStixId(stored, options.identity))) continue;
+          if (!candidate(stored) || !wanted.has(indicatorStixId(stored, options.identity))) continue;
           const entry = entryOf(stored);
           if (accept(entry)) found.push(entry);
         }
@@ -400,8 +391,8 @@ export function createExchangeCollectionStore(
     const addedAfter = parseAddedAfter(query.addedAfter);
     const versionOk = versionSelector(query.versions);
     // At or after: objects of the very millisecond of `added_after` may not have been served yet.
-    const accept = (entry: Entry): boolean =>
-      (addedAfter === undefined || entry.dateAddedMicros >= addedAfter) && versionOk(entry);
+    const candidate = (stored: StoredIndicator): boolean =>
+      servable(collection, stored) && (addedAfter === undefined || stored.updatedAt * 1000 >= addedAfter);
 
     let after = 0;
     if (query.next !== undefined) after = decodeNext(query.next);
@@ -409,7 +400,7 @@ export function createExchangeCollectionStore(
       after = resumePoints.get(`${collectionId} ${query.addedAfter}`) ?? 0;
 
     if (query.ids) {
-      const all = (await byIds(collection, query.ids, accept)).filter(
+      const all = (await byIds(collection, query.ids, candidate, versionOk)).filter(
         (entry) => entry.stored.sequence > after,
       );
       const items = all.slice(0, limit);
@@ -428,9 +419,9 @@ export function createExchangeCollectionStore(
       let index = 0;
       for (; index < page.items.length && items.length < limit; index++) {
         const stored = page.items[index] as StoredIndicator;
-        if (!servable(collection, stored)) continue;
+        if (!candidate(stored)) continue;
         const entry = entryOf(stored);
-        if (accept(entry)) items.push(entry);
+        if (versionOk(entry)) items.push(entry);
       }
       if (items.length === limit) {
         const last = items[items.length - 1] as Entry;
