@@ -4,4 +4,21 @@
  *
  * @module @ce/plugins-log-sinks
  */
-export {};
+export type {
+  RawMockHandler,
+  RawMockRequest,
+  RawMockResponse,
+  RawMockServer,
+  RawMockServerOptions,
+} from './raw-mock-server.js';
+export { startRawMockServer } from './raw-mock-server.js';
+export type {
+  WebhookMockServer,
+  WebhookMockServerOptions,
+  WebhookReceivedBatch,
+} from './webhook-mock-server.js';
+export { startWebhookMockServer } from './webhook-mock-server.js';
+export type { VerifyWebhookSignatureOptions } from './webhook-signature.js';
+export { signWebhookBody, verifyWebhookSignature } from './webhook-signature.js';
+export type { WebhookConfig } from './webhook-sink.js';
+export { encodeWebhookBody, webhookConfigSchema, webhookSink, webhookSinkPlugin } from './webhook-sink.js';
