@@ -76,6 +76,50 @@ describe('resolveHostConfig', () => {
     expect(error.message).toContain('prot: unknown field');
   });
 
+  it('reads the taxii section with its defaults and names each bad field', () => {
+    const config = resolveHostConfig(
+      {
+        taxii: {
+          collections: [
+            { id: '0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b', title: 'Phishing', list: 'Phishing_URLs' },
+          ],
+          inboxes: [
+            {
+              id: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
+              title: 'In',
+              sourceId: 'partners',
+              writers: ['ops'],
+            },
+          ],
+        },
+      },
+      { env: {} },
+    );
+    expect(config.taxii).toMatchObject({ basePath: '/taxii2/', title: 'Cloud Exchange' });
+    expect(resolveHostConfig({}, { env: {} }).taxii).toBeUndefined();
+    const error = configError(() =>
+      resolveHostConfig(
+        {
+          taxii: {
+            basePath: 'taxii',
+            collections: [{ id: 'not-a-uuid', title: 'x', list: 'l', maxTlp: 'red' }],
+            inboxes: [{ id: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', title: 'In', sourceId: 'Bad Id!' }],
+          },
+        },
+        { env: {} },
+      ),
+    );
+    const paths = error.issues.map((issue) => issue.path);
+    for (const path of [
+      'taxii.basePath',
+      'taxii.collections[0].id',
+      'taxii.collections[0].maxTlp',
+      'taxii.inboxes[0].sourceId',
+      'taxii.inboxes[0].writers',
+    ])
+      expect(paths).toContain(path);
+  });
+
   it('rejects duplicate configuration ids and token names', () => {
     const error = configError(() =>
       resolveHostConfig(

@@ -20,6 +20,7 @@ import {
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { findJsonSyntaxError, lineColumnAt } from './json-syntax.js';
+import { type HostTaxiiConfig, taxiiSectionSchema } from './taxii-config.js';
 import {
   cteSectionSchema,
   duplicateIssues,
@@ -117,6 +118,7 @@ export const hostConfigFileSchema = z
     sharingRules: sharingRulesSectionSchema.default([]),
     lists: listsSectionSchema.default([]),
     sourcePolicies: sourcePoliciesSectionSchema.default({}),
+    taxii: taxiiSectionSchema.optional(),
     demo: z.boolean().default(false),
   })
   .strict();
@@ -179,6 +181,11 @@ export interface HostConfig {
   lists: HostIndicatorList[];
   /** Source policies applied at startup, by source id. */
   sourcePolicies: Record<string, HostSourcePolicy>;
+  /**
+   * The host's TAXII 2.1 server (lists as collections, inboxes), served under its `basePath` with
+   * the API tokens as bearer tokens; absent when the file has no `taxii` section.
+   */
+  taxii?: HostTaxiiConfig;
   /** Start the bundled demo: the sample plugin's mock API and a configuration using it. */
   demo: boolean;
   /** The file it was read from, for log lines and error messages. */
@@ -435,6 +442,7 @@ export function resolveHostConfig(input: unknown, options: ResolveHostConfigOpti
     sharingRules: file.sharingRules,
     lists: file.lists,
     sourcePolicies: file.sourcePolicies,
+    ...(file.taxii !== undefined ? { taxii: file.taxii } : {}),
     demo: file.demo,
     ...(options.source !== undefined ? { source: options.source } : {}),
   };

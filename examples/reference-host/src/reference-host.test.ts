@@ -86,6 +86,7 @@ describe('REST API', () => {
       'feed',
       'netskope',
       'sample',
+      'taxii',
     ]);
     expect(plugins.json.items).toContainEqual(
       expect.objectContaining({ id: 'sample', secretFields: ['apiToken'] }),
@@ -330,7 +331,7 @@ describe('health and metrics', () => {
       state: 'running',
       storage: { kind: 'memory', durable: false },
       modules: ['cte'],
-      plugins: 4,
+      plugins: 5,
       configurations: { total: 0, enabled: 0 },
     });
     await host.exchange.stop();

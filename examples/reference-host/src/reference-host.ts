@@ -26,6 +26,7 @@ import { crowdStrikePlugin } from '@ce/plugins-crowdstrike';
 import { feedPlugin } from '@ce/plugins-feeds';
 import { netskopePlugin } from '@ce/plugins-netskope';
 import { samplePlugin } from '@ce/plugins-sample';
+import { taxiiPlugin } from '@ce/plugins-taxii';
 import { createSqliteStorage } from '@ce/storage-sqlite';
 import { type ApplyResult, applyPluginConfigurations } from './apply-configurations.js';
 import { applyThreatSettings, type ThreatApplyResult } from './apply-threat-settings.js';
@@ -40,6 +41,7 @@ import {
 import { createHostMetrics } from './metrics.js';
 import { loadOrCreateSecretKey } from './secret-key.js';
 import { createRequestHandler } from './server.js';
+import { createHostTaxiiServer } from './taxii-mount.js';
 
 /** Options of {@link startReferenceHost}. */
 export interface ReferenceHostOptions {
@@ -52,7 +54,7 @@ export interface ReferenceHostOptions {
   logger?: Logger;
   /**
    * Plugins the host can run.
-   * @default {@link defaultHostPlugins}: the sample, feed, Netskope and CrowdStrike plugins
+   * @default {@link defaultHostPlugins}: the sample, feed, Netskope, CrowdStrike and TAXII plugins
    */
   plugins?: ReadonlyArray<AnyPluginDefinition>;
   /** Storage to use instead of the one `config.storage` describes (tests). */
@@ -79,6 +81,7 @@ export const defaultHostPlugins: ReadonlyArray<AnyPluginDefinition> = [
   feedPlugin,
   netskopePlugin,
   crowdStrikePlugin,
+  taxiiPlugin,
 ];
 
 /** A running reference host. */
@@ -274,6 +277,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       sharingRules: appliedThreatSettings.sharingRules,
     });
 
+    const taxii = config.taxii ?? demo?.threat.taxii;
     const metrics = createHostMetrics(exchange, { cte });
     cleanup.push(async () => metrics.dispose());
     let stopping = false;
@@ -286,6 +290,22 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
         tokens: config.api.tokens,
         isStopping: () => stopping,
         ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+        ...(taxii
+          ? {
+              mounts: [
+                {
+                  prefix: taxii.basePath,
+                  name: 'taxii',
+                  listener: createHostTaxiiServer(
+                    cte,
+                    taxii,
+                    config.api.tokens,
+                    logger.child({ component: 'taxii' }),
+                  ),
+                },
+              ],
+            }
+          : {}),
       }),
     );
     await listen(server, config.port, config.host);
@@ -295,6 +315,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       storage: config.storage.kind,
       ...(config.storage.kind === 'sqlite' ? { database: config.storage.path } : {}),
       authentication: config.api.tokens.length > 0 ? 'bearer' : 'none',
+      ...(taxii ? { taxii: `${url}${taxii.basePath}` } : {}),
       ...(config.source ? { configFile: config.source } : {}),
     });
     if (

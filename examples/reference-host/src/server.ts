@@ -59,6 +59,11 @@ export interface RequestHandlerOptions {
   maxBodyBytes?: number;
   /** Whether the host is shutting down: responses then close their connection. */
   isStopping?: () => boolean;
+  /**
+   * Listeners that answer every request under their path prefix themselves (the TAXII server
+   * under `/taxii2/`), with their own authentication; the prefix ends with `/`.
+   */
+  mounts?: ReadonlyArray<{ prefix: string; name: string; listener: RequestHandler }>;
 }
 
 /** A `node:http` request listener. */
@@ -525,8 +530,23 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     response.end(request.method === 'HEAD' ? undefined : body);
   };
 
+  const mounts = options.mounts ?? [];
   return (request, response) => {
     const started = process.hrtime.bigint();
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const mount = mounts.find((entry) => path.startsWith(entry.prefix) || `${path}/` === entry.prefix);
+    if (mount) {
+      response.once('finish', () =>
+        metrics.observeRequest(
+          request.method ?? 'GET',
+          mount.name,
+          response.statusCode,
+          Number(process.hrtime.bigint() - started) / 1e9,
+        ),
+      );
+      mount.listener(request, response);
+      return;
+    }
     const requestId = randomUUID();
     dispatch(request, requestId)
       .then(({ reply, route }) => {

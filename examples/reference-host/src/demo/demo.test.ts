@@ -2,10 +2,17 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger } from '@ce/core';
+import { TaxiiClient } from '@ce/taxii';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ReferenceHost, startReferenceHost } from '../reference-host.js';
 import { demoConfigurationId, demoHostConfig } from './demo.js';
-import { freshenFeedDates, threatDemoIds, threatDemoUrlLists } from './threat-demo.js';
+import { taxiiPeerCollections } from './taxii-peer.js';
+import {
+  freshenFeedDates,
+  threatDemoIds,
+  threatDemoTaxiiCollections,
+  threatDemoUrlLists,
+} from './threat-demo.js';
 
 const demoIds = [
   demoConfigurationId,
@@ -14,6 +21,8 @@ const demoIds = [
   threatDemoIds.feodo,
   threatDemoIds.netskope,
   threatDemoIds.crowdstrike,
+  threatDemoIds.taxiiPartner,
+  threatDemoIds.taxiiShare,
 ];
 
 /** Polls until `check` returns something truthy, for at most `timeoutMs`. */
@@ -54,6 +63,69 @@ async function sharedIntoBothTenants(host: ReferenceHost) {
       : undefined;
   });
   return { feedsList, falconList, pushed };
+}
+
+/**
+ * The TAXII side of the demo: the partner's indicators are pulled, phishing URLs reach the
+ * partner's shared collection, and the host's own TAXII server publishes lists and takes posts.
+ */
+async function exchangesWithTaxii(host: ReferenceHost): Promise<void> {
+  const threat = host.demo?.threat;
+  if (!threat) throw new Error('the demo is not running');
+  const partner = await eventually(async () =>
+    (await host.cte.get('91.242.217.33', 'ipv4'))?.indicator.sources.some(
+      (source) => source.sourceId === threatDemoIds.taxiiPartner,
+    ),
+  );
+  expect(partner).toBe(true);
+  const peer = new TaxiiClient({
+    url: threat.taxiiPeer.url,
+    auth: { kind: 'bearer', token: threat.taxiiPeer.token },
+  });
+  try {
+    const shared = await eventually(async () => {
+      const page = await peer.getObjects('partner', taxiiPeerCollections.shared);
+      const patterns = page.objects.map((object) => String(object.pattern));
+      return patterns.some((pattern) => pattern.includes('invoice-portal-login.top')) ? patterns : undefined;
+    });
+    // A phishing URL from a feed, and the partner's own one shared back to its other collection.
+    expect(shared.some((pattern) => pattern.includes("url:value = 'http://"))).toBe(true);
+  } finally {
+    await peer.close();
+  }
+
+  const own = new TaxiiClient({ url: `${host.url}/taxii2/` });
+  try {
+    const discovery = await own.discover();
+    expect(discovery.title).toBe('Cloud Exchange (demo)');
+    const root = await own.defaultApiRoot();
+    const collections = await own.getCollections(root);
+    expect(collections.map((collection) => collection.title).sort()).toEqual([
+      'Botnet C2',
+      'Partner submissions',
+      'Phishing URLs',
+    ]);
+    const phishing = await own.getObjects(root, threatDemoTaxiiCollections.phishing, { limit: 1_000 });
+    expect(phishing.objects.length).toBeGreaterThan(0);
+    expect(phishing.objects.every((object) => object.type === 'indicator')).toBe(true);
+    const posted = await own.addObjects(root, threatDemoTaxiiCollections.inbox, [
+      {
+        type: 'indicator',
+        spec_version: '2.1',
+        id: 'indicator--6f1c0b8e-3c1d-4f8a-9b2e-7d6c5b4a3f21',
+        created: '2026-11-20T10:00:00.000Z',
+        modified: '2026-11-20T10:00:00.000Z',
+        pattern: "[domain-name:value = 'posted-by-partner.example']",
+        pattern_type: 'stix',
+        valid_from: '2026-11-20T10:00:00.000Z',
+      },
+    ]);
+    expect(posted).toMatchObject({ complete: true, successCount: 1 });
+    const ingested = await host.cte.get('posted-by-partner.example', 'domain');
+    expect(ingested?.indicator.sources.map((source) => source.sourceId)).toEqual([threatDemoIds.taxiiInbox]);
+  } finally {
+    await own.close();
+  }
 }
 
 describe('freshenFeedDates', () => {
@@ -98,6 +170,7 @@ describe('the demo', () => {
         'feeds-to-crowdstrike',
         'crowdstrike-to-netskope',
         'netskope-to-crowdstrike',
+        'phishing-to-taxii-partner',
       ]);
       expect(first.demo?.sampleApiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${first.url}/healthz`);
@@ -105,7 +178,7 @@ describe('the demo', () => {
         status: 'ok',
         storage: { kind: 'sqlite', durable: true },
         modules: ['cte'],
-        configurations: { total: 6, enabled: 6 },
+        configurations: { total: 8, enabled: 8 },
       });
       const check = await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
@@ -143,6 +216,8 @@ describe('the demo', () => {
 
       const stored = await (await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}`)).text();
       expect(stored).not.toContain('sample-demo-token');
+
+      await exchangesWithTaxii(first);
     } finally {
       await first.stop();
     }
@@ -171,7 +246,12 @@ describe('the demo', () => {
       logger.records.filter((record) => record.message.startsWith('generated a secret key')),
     ).toHaveLength(1);
     const log = JSON.stringify(logger.records);
-    for (const secret of ['sample-demo-token', 'netskope-demo-token', 'demo-falcon-client-secret-0123456789'])
+    for (const secret of [
+      'sample-demo-token',
+      'netskope-demo-token',
+      'demo-falcon-client-secret-0123456789',
+      'demo-taxii-partner-token-0123456789',
+    ])
       expect(log).not.toContain(secret);
   });
 });

@@ -11,6 +11,11 @@
  * | `feeds-to-crowdstrike` | the three feeds | Falcon IOCs, `detect` (IPs, domains, hashes of high severity) |
  * | `crowdstrike-to-netskope` | Falcon IOCs | Netskope URL list `CE_Falcon_IOCs` (domains, IPs) |
  * | `netskope-to-crowdstrike` | Netskope alerts | Falcon IOCs, `detect` (hashes, host names) |
+ * | `phishing-to-taxii-partner` | the `Phishing_URLs` list | the TAXII partner's `ce-shared` collection |
+ *
+ * A TAXII 2.1 partner server offers a `partner-intel` collection the exchange pulls, and the
+ * host's own TAXII server publishes the `Phishing_URLs` and `Botnet_C2` lists as collections, with
+ * an inbox that ingests what partners post.
  *
  * @module
  */
@@ -27,11 +32,13 @@ import { type FeedServer, startFeedServer } from '@ce/plugins-feeds';
 import { type NetskopeMockServer, startNetskopeMockServer } from '@ce/plugins-netskope';
 import type { ThreatSettings } from '../apply-threat-settings.js';
 import type { HostPluginConfig } from '../config.js';
+import type { HostTaxiiConfig } from '../taxii-config.js';
 import {
   listsSectionSchema,
   sharingRulesSectionSchema,
   sourcePoliciesSectionSchema,
 } from '../threat-config.js';
+import { startTaxiiPeer, type TaxiiPeer, taxiiPeerCollections } from './taxii-peer.js';
 
 /** Ids of the demo's threat exchange configurations. */
 export const threatDemoIds = {
@@ -40,6 +47,16 @@ export const threatDemoIds = {
   feodo: 'demo-feodo',
   netskope: 'demo-netskope',
   crowdstrike: 'demo-crowdstrike',
+  taxiiPartner: 'demo-taxii-partner',
+  taxiiShare: 'demo-taxii-share',
+  taxiiInbox: 'demo-taxii-inbox',
+} as const;
+
+/** The collections of the host's own TAXII server in the demo. */
+export const threatDemoTaxiiCollections = {
+  phishing: '0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b',
+  botnet: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+  inbox: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
 } as const;
 
 /** The Netskope URL lists the demo's rules fill. */
@@ -264,11 +281,15 @@ export interface ThreatDemoServices {
   readonly netskope: NetskopeMockServer;
   /** The mock Falcon tenant: its IOCs show what the exchange shared. */
   readonly crowdStrike: CrowdStrikeMockServer;
+  /** The TAXII partner: its `ce-shared` collection shows what the exchange shared. */
+  readonly taxiiPeer: TaxiiPeer;
+  /** The host's own TAXII server: the demo's lists as collections, and an inbox. */
+  readonly taxii: HostTaxiiConfig;
   /** Plugin configurations of the feeds and both tenants (each tenant is a source and a destination). */
   readonly configurations: HostPluginConfig[];
   /** Lists, source policies and sharing rules, applied like the configuration file's. */
   readonly settings: ThreatSettings;
-  /** Stops the three servers. */
+  /** Stops the servers. */
   close(): Promise<void>;
 }
 
@@ -309,6 +330,8 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
       indicators: falconIndicators,
     });
     started.push(crowdStrike);
+    const taxiiPeer = await startTaxiiPeer(now);
+    started.push(taxiiPeer);
 
     const feedIds = sampleFeeds.map((feed) => feed.id);
     const configurations: HostPluginConfig[] = [
@@ -346,6 +369,31 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
           push: { source: 'Cloud Exchange', tags: ['cloud-exchange-demo'] },
         },
       },
+      {
+        id: threatDemoIds.taxiiPartner,
+        pluginId: 'taxii',
+        name: 'TAXII partner intelligence (demo)',
+        enabled: true,
+        interval: pullInterval,
+        config: {
+          url: taxiiPeer.url,
+          collection: 'partner-intel',
+          auth: { kind: 'bearer', token: taxiiPeer.token },
+        },
+      },
+      {
+        id: threatDemoIds.taxiiShare,
+        pluginId: 'taxii',
+        name: 'TAXII partner, shared collection (demo)',
+        enabled: true,
+        interval: pullInterval,
+        modules: ['cte'],
+        config: {
+          url: taxiiPeer.url,
+          collection: taxiiPeerCollections.shared,
+          auth: { kind: 'bearer', token: taxiiPeer.token },
+        },
+      },
     ];
 
     // Parsed with the configuration file's schemas: the demo's settings are what a file would hold.
@@ -364,6 +412,7 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
       ]),
       sourcePolicies: sourcePoliciesSectionSchema.parse({
         [threatDemoIds.crowdstrike]: { rank: 10, tags: ['falcon'] },
+        [threatDemoIds.taxiiPartner]: { rank: 30, tags: ['taxii-partner'] },
         [threatDemoIds.netskope]: { rank: 20, tags: ['netskope-alert'] },
         [threatDemoIds.feodo]: { rank: 40 },
         [threatDemoIds.urlhaus]: { rank: 50 },
@@ -408,13 +457,44 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
           destination: { configId: threatDemoIds.crowdstrike, action: 'detect' },
           interval: shareInterval,
         },
+        {
+          id: 'phishing-to-taxii-partner',
+          name: 'Phishing URLs to the TAXII partner',
+          list: 'Phishing_URLs',
+          destination: { configId: threatDemoIds.taxiiShare, action: 'add-to-collection' },
+          interval: shareInterval,
+        },
       ]),
+    };
+    const taxii: HostTaxiiConfig = {
+      basePath: '/taxii2/',
+      title: 'Cloud Exchange (demo)',
+      collections: [
+        {
+          id: threatDemoTaxiiCollections.phishing,
+          alias: 'phishing-urls',
+          title: 'Phishing URLs',
+          list: 'Phishing_URLs',
+        },
+        { id: threatDemoTaxiiCollections.botnet, alias: 'botnet-c2', title: 'Botnet C2', list: 'Botnet_C2' },
+      ],
+      inboxes: [
+        {
+          id: threatDemoTaxiiCollections.inbox,
+          alias: 'inbox',
+          title: 'Partner submissions',
+          sourceId: threatDemoIds.taxiiInbox,
+          writers: '*',
+        },
+      ],
     };
 
     return {
       feeds,
       netskope,
       crowdStrike,
+      taxiiPeer,
+      taxii,
       configurations,
       settings,
       close: async () => {
@@ -451,7 +531,8 @@ export function shareOnIngest(
   const nudge = (sourceId: string | undefined): void => {
     if (sourceId === undefined || stopped) return;
     for (const candidate of rules) {
-      if (!candidate.sources.includes(sourceId)) continue;
+      // A rule without sources takes every source's indicators.
+      if (candidate.sources.length > 0 && !candidate.sources.includes(sourceId)) continue;
       clearTimeout(timers.get(candidate.id));
       const timer = setTimeout(() => {
         timers.delete(candidate.id);
