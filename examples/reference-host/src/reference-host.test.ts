@@ -483,6 +483,43 @@ describe('startup', () => {
   });
 });
 
+describe('the TAXII server', () => {
+  it('publishes saved lists under /taxii2/ to holders of an API token, and counts its requests', async () => {
+    const token = 'taxii-reader-token-0123456789';
+    const host = await start({
+      api: { tokens: [{ name: 'partner', token }] },
+      lists: [{ name: 'Phishing_URLs', rule: 'type = "url"' }],
+      taxii: {
+        collections: [
+          { id: '0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b', title: 'Phishing', list: 'Phishing_URLs' },
+        ],
+      },
+    });
+    await host.cte.ingest('analyst', 'http://phish-login.top/login\n');
+    const accept = 'application/taxii+json;version=2.1';
+    const anonymous = await fetch(`${host.url}/taxii2/`, { headers: { accept } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="cloud-exchange"');
+    const headers = { accept, authorization: `Bearer ${token}` };
+    const discovery = await fetch(`${host.url}/taxii2/`, { headers });
+    expect(discovery.status).toBe(200);
+    expect(await discovery.json()).toMatchObject({
+      title: 'Cloud Exchange',
+      default: expect.stringMatching(/\/taxii2\/cte\/$/),
+    });
+    const objects = await fetch(
+      `${host.url}/taxii2/cte/collections/0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b/objects/`,
+      { headers },
+    );
+    const envelope = (await objects.json()) as { objects: Array<{ pattern: string }> };
+    expect(envelope.objects.map((object) => object.pattern)).toEqual([
+      "[url:value = 'http://phish-login.top/login']",
+    ]);
+    const metrics = await (await fetch(`${host.url}/metrics`)).text();
+    expect(metrics).toMatch(/route="taxii",status="200"/);
+  });
+});
+
 describe('graceful stop', () => {
   it('finishes the request in flight, then stops the exchange; later connections are refused', async () => {
     let release: () => void = () => undefined;
