@@ -4,6 +4,7 @@
  *
  * @module @ce/plugins-log-sinks
  */
+
 export type {
   RawMockHandler,
   RawMockRequest,
@@ -12,6 +13,21 @@ export type {
   RawMockServerOptions,
 } from './raw-mock-server.js';
 export { startRawMockServer } from './raw-mock-server.js';
+export type {
+  SplunkHecIndexedEvent,
+  SplunkHecMockServer,
+  SplunkHecMockServerOptions,
+} from './splunk-hec-mock-server.js';
+export { splitConcatenatedJson, startSplunkHecMockServer } from './splunk-hec-mock-server.js';
+export type { SplunkHecConfig } from './splunk-hec-sink.js';
+export {
+  hecEventJson,
+  splunkHecCodes,
+  splunkHecConfigSchema,
+  splunkHecPaths,
+  splunkHecSink,
+  splunkHecSinkPlugin,
+} from './splunk-hec-sink.js';
 export type {
   WebhookMockServer,
   WebhookMockServerOptions,
