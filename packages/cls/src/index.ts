@@ -83,3 +83,10 @@ export {
   toMacText,
   toTimestampText,
 } from './mapping/transforms.js';
+// Spool
+export type { DiskSpool, DiskSpoolOptions, DiskSpoolRecovery } from './spool/disk-spool.js';
+export { openDiskSpool } from './spool/disk-spool.js';
+export type { MemorySpoolOptions } from './spool/memory-spool.js';
+export { createMemorySpool } from './spool/memory-spool.js';
+export type { Spool, SpoolEntry } from './spool/spool.js';
+export { spoolFrameBytes } from './spool/spool.js';
