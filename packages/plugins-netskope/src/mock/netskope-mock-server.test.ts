@@ -225,8 +225,8 @@ describe('Netskope mock tenant: data export iterator', () => {
     ).toEqual({
       message: 'Nothing to resend for index a',
     });
-    expect((await call('GET', '/api/v2/events/dataexport/alerts/dlp?index=a&operation=next')).status).toBe(
-      404,
-    );
+    expect(
+      (await call('GET', '/api/v2/events/dataexport/alerts/nosuchtype?index=a&operation=next')).status,
+    ).toBe(404);
   });
 });

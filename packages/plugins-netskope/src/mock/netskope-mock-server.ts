@@ -7,11 +7,22 @@ import {
 } from '@ce/plugin-kit';
 import {
   duplicateFileHashRequest,
-  type NetskopeAlertType,
   netskopeListLimits,
   netskopeTokenHeader,
   type UrlListType,
 } from '../tenant/netskope-api.js';
+import {
+  createMockDataExport,
+  type MockDataExportFault,
+  type MockDataExportKind,
+  type MockGeneratedData,
+  type MockIteratorState,
+  type MockWaitTimeInput,
+  mockDataExportTypes,
+} from './dataexport-iterator.js';
+import type { MockDataExportRecord } from './dataexport-records.js';
+
+export type { MockIteratorState, MockWaitTimeInput } from './dataexport-iterator.js';
 
 /** A URL list held by the mock tenant. */
 export interface MockUrlList {
@@ -29,23 +40,6 @@ export interface MockUrlList {
   modifyTime: string;
 }
 
-/** A data export cursor: one per index and alert type. */
-export interface MockIteratorState {
-  /** How many records (in timestamp order) were served. */
-  position: number;
-  /** The last page served, for `resend`. */
-  last: { ok: 1; result: Record<string, unknown>[]; wait_time: number; timestamp_hwm: number } | undefined;
-}
-
-/** What the wait time of a page is computed from. */
-export interface MockWaitTimeInput {
-  alertType: NetskopeAlertType;
-  /** Records in the page. */
-  served: number;
-  /** Records left after it. */
-  remaining: number;
-}
-
 /** Options of {@link startNetskopeMockServer}. */
 export interface NetskopeMockServerOptions {
   /**
@@ -60,10 +54,16 @@ export interface NetskopeMockServerOptions {
   v1Token?: string;
   /**
    * Requests allowed per endpoint per second (a token bucket holding as many); above it the server
-   * answers 429 with `Retry-After`.
+   * answers 429 with `Retry-After`. Each data export type is an endpoint of its own.
    * @default 4
    */
   requestsPerSecond?: number;
+  /**
+   * Requests allowed per second over all endpoints of the tenant (a second token bucket, holding
+   * as many); above it the server answers 429 with `Retry-After`.
+   * @default no tenant-wide limit
+   */
+  tenantRequestsPerSecond?: number;
   /**
    * Records per data export page.
    * @default 100
@@ -75,7 +75,16 @@ export interface NetskopeMockServerOptions {
    */
   waitTimeSeconds?: number | ((input: MockWaitTimeInput) => number);
   /** Alerts the iterator serves, per type; each needs a numeric `timestamp` (epoch seconds). */
-  alerts?: Partial<Record<NetskopeAlertType, ReadonlyArray<Record<string, unknown>>>>;
+  alerts?: Partial<Record<string, ReadonlyArray<MockDataExportRecord>>>;
+  /** Events the iterator serves, per type; each needs a numeric `timestamp` (epoch seconds). */
+  events?: Partial<Record<string, ReadonlyArray<MockDataExportRecord>>>;
+  /**
+   * Generated records: `perType` realistic records for each type, spread over a time range,
+   * made on demand from their position (millions cost no memory), for demos and benchmarks.
+   */
+  generate?: MockGeneratedData;
+  /** A data export index unused this long (mock time) expires: `next` and `resend` answer 400. */
+  indexTtlMs?: number;
   /** URL lists that exist (deployed) at start. */
   urlLists?: ReadonlyArray<{ name: string; type?: UrlListType; urls: ReadonlyArray<string> }>;
   /** File hash lists that exist at start (v1 cannot create them), with their hashes. */
@@ -108,9 +117,17 @@ export interface NetskopeMockTenant {
   /** Creates (or empties) a file hash list, as an administrator would in the console. */
   createFileHashList(name: string, hashes?: ReadonlyArray<string>): void;
   /** Adds alerts (newer than those present) to the iterator of a type. */
-  addAlerts(alertType: NetskopeAlertType, records: ReadonlyArray<Record<string, unknown>>): void;
-  /** The cursor of an index for a type, if it was used. */
-  iterator(index: string, alertType: NetskopeAlertType): MockIteratorState | undefined;
+  addAlerts(alertType: string, records: ReadonlyArray<MockDataExportRecord>): void;
+  /** Adds events (newer than those present) to the iterator of a type. */
+  addEvents(eventType: string, records: ReadonlyArray<MockDataExportRecord>): void;
+  /** Number of records the iterator holds for a type. */
+  dataExportSize(kind: MockDataExportKind, type: string): number;
+  /** The cursor of an index for a type (an alert type unless `kind` says otherwise), if it was used. */
+  iterator(index: string, type: string, kind?: MockDataExportKind): MockIteratorState | undefined;
+  /** Forgets a data export index (on every endpoint, or on one), as the tenant does when it expires. */
+  expireIndex(index: string, kind?: MockDataExportKind, type?: string): void;
+  /** Makes the next data export answers fail, in order (see {@link MockDataExportFault}). */
+  injectDataExportFault(...faults: MockDataExportFault[]): void;
 }
 
 /** The mock server: the kit's mock server (requests, faults) plus the tenant's state. */
@@ -176,13 +193,19 @@ const badRequest = (message: unknown): MockResponse => ({ status: 400, json: { m
  * - REST API v1 `updateFileHashList`: replaces an existing file hash list (8 MB, 300,000 hashes);
  *   answers in the v1 envelope (`status`, `errorCode`, `errors`), including the "Duplicate request,
  *   no change in file hashes" answer.
- * - The data export iterator for malsite and malware alerts (dataexport.yaml): `index` and
- *   `operation` (epoch seconds, `next`, `head`, `tail`, `resend`), pages of `result` with `ok`,
- *   `wait_time` and `timestamp_hwm`.
+ * - The data export iterator for every event and alert type (dataexport.yaml,
+ *   `/api/v2/events/dataexport/{events|alerts}/{type}`): `index` and `operation` (epoch seconds,
+ *   `next`, `head`, `tail`, `resend`; `clientstatus` takes `next` and `resend` only), one cursor
+ *   per index and endpoint, pages of `result` with `ok`, `wait_time` (0 while records remain, 30
+ *   once caught up) and `timestamp_hwm`, 64-bit ids as bare JSON numbers, gzip when the request
+ *   accepts it, index expiry (`indexTtlMs`, `tenant.expireIndex`), generated volumes
+ *   (`generate`) and page faults (`tenant.injectDataExportFault`: cut pages, malformed JSON,
+ *   statuses). See `dataexport-iterator.ts`.
+ * - Rate limit: calls to one endpoint beyond `requestsPerSecond` per second (and, with
+ *   `tenantRequestsPerSecond`, to the whole tenant beyond that) get 429 with `Retry-After` and the
+ *   `ErrorResponse` body; every answer carries `ratelimit-limit`, `ratelimit-remaining` and
+ *   `ratelimit-reset` headers.
  * - Auth: a wrong or missing `Netskope-Api-Token` gets 401 `{"msg": "Unauthorized", "success": false}`.
- * - Rate limit: calls to one endpoint beyond `requestsPerSecond` per second get 429 with
- *   `Retry-After` and the `ErrorResponse` body; every answer carries `ratelimit-limit`,
- *   `ratelimit-remaining` and `ratelimit-reset` headers.
  *
  * @example
  * ```ts
@@ -209,8 +232,6 @@ export async function startNetskopeMockServer(
   let nextId = 1;
   let deployCount = 0;
   const fileHashLists = new Map<string, string[]>();
-  const alerts: Record<NetskopeAlertType, Record<string, unknown>[]> = { malsite: [], malware: [] };
-  const iterators = new Map<string, MockIteratorState>();
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   const timeText = (): string => new Date(now()).toISOString().replace('T', ' ').slice(0, 19);
@@ -229,29 +250,54 @@ export async function startNetskopeMockServer(
   }
   for (const [name, hashes] of Object.entries(options.fileHashLists ?? {}))
     fileHashLists.set(name, [...hashes]);
-  const addAlerts = (alertType: NetskopeAlertType, records: ReadonlyArray<Record<string, unknown>>): void => {
-    alerts[alertType].push(...records.map((record) => ({ ...record })));
-    alerts[alertType].sort((a, b) => Number(a.timestamp ?? 0) - Number(b.timestamp ?? 0));
-  };
-  for (const alertType of ['malsite', 'malware'] as const)
-    addAlerts(alertType, options.alerts?.[alertType] ?? []);
+  const dataExport = createMockDataExport({
+    pageSize,
+    now,
+    knownTypes: mockDataExportTypes,
+    ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
+    ...(options.indexTtlMs === undefined ? {} : { indexTtlMs: options.indexTtlMs }),
+    ...(options.generate ? { generate: options.generate } : {}),
+  });
+  for (const [type, records] of Object.entries(options.alerts ?? {}))
+    dataExport.addRecords('alerts', type, records ?? []);
+  for (const [type, records] of Object.entries(options.events ?? {}))
+    dataExport.addRecords('events', type, records ?? []);
+  const tenantLimit = options.tenantRequestsPerSecond;
 
   /** Applies the per-endpoint rate limit, then the auth check, then the handler. */
-  const guarded = (endpoint: string, auth: 'v2' | 'v1', handler: MockHandler): MockHandler => {
+  const guarded = (
+    endpointOf: string | ((request: MockRequest) => string),
+    auth: 'v2' | 'v1',
+    handler: MockHandler,
+  ): MockHandler => {
     return async (request) => {
+      const endpoint = typeof endpointOf === 'string' ? endpointOf : endpointOf(request);
       // A token bucket per endpoint: `limit` calls at once, refilled at `limit` per second.
       const time = Date.now();
-      const bucket = buckets.get(endpoint) ?? { tokens: limit, at: time };
-      bucket.tokens = Math.min(limit, bucket.tokens + ((time - bucket.at) * limit) / 1_000);
-      bucket.at = time;
-      buckets.set(endpoint, bucket);
-      const allowed = bucket.tokens >= 1;
-      if (allowed) bucket.tokens -= 1;
+      const refill = (key: string, size: number): { tokens: number; at: number } => {
+        const found = buckets.get(key) ?? { tokens: size, at: time };
+        found.tokens = Math.min(size, found.tokens + ((time - found.at) * size) / 1_000);
+        found.at = time;
+        buckets.set(key, found);
+        return found;
+      };
+      const bucket = refill(endpoint, limit);
+      const tenantBucket = tenantLimit === undefined ? undefined : refill('\u0000tenant', tenantLimit);
+      const allowed = bucket.tokens >= 1 && (tenantBucket === undefined || tenantBucket.tokens >= 1);
+      if (allowed) {
+        bucket.tokens -= 1;
+        if (tenantBucket) tenantBucket.tokens -= 1;
+      }
+      // The headers describe the tighter of the two budgets.
+      const tight =
+        tenantBucket && tenantLimit !== undefined && tenantBucket.tokens < bucket.tokens
+          ? { tokens: tenantBucket.tokens, size: tenantLimit }
+          : { tokens: bucket.tokens, size: limit };
       // Seconds until the next token (whole seconds, as Retry-After carries them).
-      const reset = Math.max(1, Math.ceil((1 - Math.min(bucket.tokens, 1)) / limit));
+      const reset = Math.max(1, Math.ceil((1 - Math.min(tight.tokens, 1)) / tight.size));
       const rateHeaders = {
-        'ratelimit-limit': String(limit),
-        'ratelimit-remaining': String(Math.floor(bucket.tokens)),
+        'ratelimit-limit': String(tight.size),
+        'ratelimit-remaining': String(Math.max(0, Math.floor(tight.tokens))),
         'ratelimit-reset': String(reset),
       };
       if (!allowed) {
@@ -510,54 +556,14 @@ export async function startNetskopeMockServer(
     }),
   );
 
-  const waitTime = (input: MockWaitTimeInput): number => {
-    const setting = options.waitTimeSeconds;
-    if (typeof setting === 'function') return setting(input);
-    if (typeof setting === 'number') return setting;
-    return input.remaining > 0 ? 0 : 30;
-  };
-
   server.route(
     'GET',
-    /^\/api\/v2\/events\/dataexport\/alerts\/(?<type>[a-z]+)$/,
-    guarded('GET /events/dataexport/alerts', 'v2', (request) => {
-      const alertType = request.params.type;
-      if (alertType !== 'malsite' && alertType !== 'malware') {
-        return { status: 404, json: { message: `Unknown alert type ${alertType}` } };
-      }
-      const operation = request.query.operation;
-      if (!operation) return badRequest('operation is required');
-      const index = request.query.index ?? '';
-      const key = `${index}\u0000${alertType}`;
-      const records = alerts[alertType];
-      let state = iterators.get(key);
-      if (operation === 'resend') {
-        if (!state?.last) return badRequest(`Nothing to resend for index ${index}`);
-        return { json: state.last };
-      }
-      if (operation === 'head') state = { position: 0, last: state?.last };
-      else if (operation === 'tail') state = { position: records.length, last: state?.last };
-      else if (operation === 'next') state ??= { position: records.length, last: undefined };
-      else if (/^\d+$/.test(operation)) {
-        const from = Number(operation);
-        const position = records.findIndex((record) => Number(record.timestamp ?? 0) >= from);
-        state = { position: position < 0 ? records.length : position, last: state?.last };
-      } else {
-        return badRequest(`Invalid operation: ${operation}`);
-      }
-      const result = records.slice(state.position, state.position + pageSize);
-      state.position += result.length;
-      const lastRecord = result[result.length - 1];
-      const page = {
-        ok: 1 as const,
-        result,
-        wait_time: waitTime({ alertType, served: result.length, remaining: records.length - state.position }),
-        timestamp_hwm: lastRecord ? Number(lastRecord.timestamp ?? 0) : Math.floor(now() / 1_000),
-      };
-      state.last = page;
-      iterators.set(key, state);
-      return { json: page };
-    }),
+    /^\/api\/v2\/events\/dataexport\/(?<kind>[a-z]+)\/(?<type>[a-z0-9_-]+)$/,
+    guarded(
+      (request) => `GET /events/dataexport/${request.params.kind}/${request.params.type}`,
+      'v2',
+      (request) => dataExport.handle(request.params.kind ?? '', request.params.type ?? '', request),
+    ),
   );
 
   const tenant: NetskopeMockTenant = {
@@ -570,8 +576,12 @@ export async function startNetskopeMockServer(
     createFileHashList(name, hashes = []) {
       fileHashLists.set(name, [...hashes]);
     },
-    addAlerts,
-    iterator: (index, alertType) => iterators.get(`${index}\u0000${alertType}`),
+    addAlerts: (alertType, records) => dataExport.addRecords('alerts', alertType, records),
+    addEvents: (eventType, records) => dataExport.addRecords('events', eventType, records),
+    dataExportSize: (kind, type) => dataExport.size(kind, type),
+    iterator: (index, type, kind = 'alerts') => dataExport.iterator(index, type, kind),
+    expireIndex: (index, kind, type) => dataExport.expireIndex(index, kind, type),
+    injectDataExportFault: (...faults) => dataExport.injectFault(...faults),
   };
   return Object.assign(server, { tenant });
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonLossless, quoteUnsafeIntegers } from './lossless-json.js';
+
+describe('parseJsonLossless', () => {
+  it('keeps integers beyond 2^53 digit for digit, as strings', () => {
+    const text =
+      '{"transaction_id": 7379289410245673217, "app_session_id":18446744073709551615, "small": 42}';
+    expect(String(JSON.parse(text).transaction_id)).not.toBe('7379289410245673217');
+    expect(parseJsonLossless(text)).toEqual({
+      transaction_id: '7379289410245673217',
+      app_session_id: '18446744073709551615',
+      small: 42,
+    });
+  });
+
+  it('draws the line exactly at Number.MAX_SAFE_INTEGER, on both signs', () => {
+    expect(
+      parseJsonLossless('[9007199254740991, 9007199254740992, -9007199254740991, -9007199254740993]'),
+    ).toEqual([9007199254740991, '9007199254740992', -9007199254740991, '-9007199254740993']);
+    expect(parseJsonLossless('[1000000000000000, 9999999999999999, 10000000000000000000000]')).toEqual([
+      1000000000000000,
+      '9999999999999999',
+      '10000000000000000000000',
+    ]);
+  });
+
+  it('leaves floats and exponents as numbers, however many digits they have', () => {
+    const text = '[12345678901234567.5, 1e300, 12345678901234567890e-3, -2.5E+10, 0]';
+    expect(parseJsonLossless(text)).toEqual(JSON.parse(text));
+    expect(quoteUnsafeIntegers(text)).toBe(text);
+  });
+
+  it('never touches digits inside strings, with escaped quotes and backslashes around them', () => {
+    const text = String.raw`{"a":"12345678901234567890","b":"x\"12345678901234567890\"","c":"\\","d":12345678901234567890,"e":"\\\"9007199254740993"}`;
+    expect(parseJsonLossless(text)).toEqual({
+      a: '12345678901234567890',
+      b: 'x"12345678901234567890"',
+      c: '\\',
+      d: '12345678901234567890',
+      e: '\\"9007199254740993',
+    });
+  });
+
+  it('handles non-ASCII, newlines and separators in values around big integers', () => {
+    const text = '{"user":"zoë@exämple.com","note":"a|b=c\\nd","id":9223372036854775807,"ü":-1}';
+    expect(parseJsonLossless(text)).toEqual({
+      user: 'zoë@exämple.com',
+      note: 'a|b=c\nd',
+      id: '9223372036854775807',
+      ü: -1,
+    });
+  });
+
+  it('turns integers under the given keys into strings whatever their size, elsewhere not', () => {
+    const stringKeys = new Set(['request_id', 'transaction_id']);
+    const text =
+      '{"request_id" : 12, "transaction_id":-7, "port": 443, "list": [12], "nested": {"request_id": 1.5}}';
+    expect(parseJsonLossless(text, { stringKeys })).toEqual({
+      request_id: '12',
+      transaction_id: '-7',
+      port: 443,
+      list: [12],
+      nested: { request_id: 1.5 },
+    });
+  });
+
+  it('returns the text unchanged when nothing needs quoting (no copy)', () => {
+    const text = '{"a": [1, 2.5, "12345678901234567890"], "b": null}';
+    expect(quoteUnsafeIntegers(text)).toBe(text);
+  });
+
+  it('throws SyntaxError on invalid JSON, as JSON.parse does', () => {
+    expect(() => parseJsonLossless('{"result": [{"id": 12345678901234567890')).toThrow(SyntaxError);
+    expect(() => parseJsonLossless('{"a": "unterminated 12345678901234567890')).toThrow(SyntaxError);
+    expect(() => parseJsonLossless('{"a": -}')).toThrow(SyntaxError);
+    expect(() => parseJsonLossless('')).toThrow(SyntaxError);
+  });
+
+  it('agrees with JSON.parse on documents without unsafe integers', () => {
+    const samples = [
+      '{"result":[{"timestamp":1717243200,"ok":1,"x":[true,false,null],"y":{"z":"\\u00e9"}}],"wait_time":0}',
+      '[-0, 0.1, -1.5e-7, "", "\\"", {}]',
+      ' \n\t{ "a" : 1 } ',
+    ];
+    for (const sample of samples) {
+      expect(parseJsonLossless(sample)).toEqual(JSON.parse(sample));
+      expect(parseJsonLossless(sample, { stringKeys: new Set(['nothing']) })).toEqual(JSON.parse(sample));
+    }
+  });
+});
