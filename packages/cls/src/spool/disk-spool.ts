@@ -739,6 +739,7 @@ async function recover(init: {
       segment,
       highest,
       acknowledged,
+      fsync,
       next === undefined || !fsync,
       recovery,
       logger,
@@ -780,6 +781,7 @@ async function scanSegment(
   segment: Segment,
   after: number,
   acknowledged: number,
+  fsync: boolean,
   mayTruncate: boolean,
   recovery: DiskSpoolRecovery,
   logger: Logger,
@@ -809,7 +811,7 @@ async function scanSegment(
     const handle = await open(segment.path, 'r+');
     try {
       await handle.truncate(at);
-      await handle.datasync();
+      if (fsync) await handle.datasync();
     } finally {
       await handle.close();
     }
