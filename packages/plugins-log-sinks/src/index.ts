@@ -5,6 +5,17 @@
  * @module @ce/plugins-log-sinks
  */
 
+export type { ElasticsearchMockServer, ElasticsearchMockServerOptions } from './elasticsearch-mock-server.js';
+export { startElasticsearchMockServer } from './elasticsearch-mock-server.js';
+export type { ElasticsearchConfig } from './elasticsearch-sink.js';
+export {
+  documentId,
+  elasticsearchConfigSchema,
+  elasticsearchDocument,
+  elasticsearchSink,
+  elasticsearchSinkPlugin,
+  expandIndexName,
+} from './elasticsearch-sink.js';
 export type {
   RawMockHandler,
   RawMockRequest,
