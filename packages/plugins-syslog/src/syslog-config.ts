@@ -68,6 +68,21 @@ export const syslogTlsSchema = z
     rejectUnauthorized: z.boolean().default(true).describe('Verify the receiver certificate'),
     /** Oldest TLS version accepted. @default 'TLSv1.2' */
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Oldest TLS version'),
+    /**
+     * TLS 1.3 only: how long to wait after the handshake for the receiver to accept this client
+     * (it sends a session ticket) before writing, in ms. In TLS 1.3 a receiver that refuses the
+     * client certificate says so with an alert after the client's handshake is done; without the
+     * wait the first batch would be written into a connection about to be dropped and reported as
+     * delivered. A receiver that issues no tickets costs this wait once per connection; 0 skips it.
+     * @default 1000
+     */
+    acceptanceWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1_000)
+      .describe('TLS 1.3: wait for the receiver to accept the client (ms)'),
   })
   .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
     message: 'a client certificate needs its key, and a key its certificate',

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { CeError, type Clock } from '@ce/core';
 import type { ResolvedSyslogConfig } from './syslog-config.js';
 
@@ -103,8 +103,13 @@ export function openStream(config: ResolvedSyslogConfig, clock: Clock, signal: A
       reject(toSyslogError(error, target, 'connecting'));
       return;
     }
+    const cleanups: Array<() => void> = [];
+    let settled = false;
     const done = (error?: CeError): void => {
+      if (settled) return;
+      settled = true;
       cancelTimer();
+      for (const cleanup of cleanups) cleanup();
       signal.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       socket.off(config.tls ? 'secureConnect' : 'connect', onReady);
@@ -113,7 +118,41 @@ export function openStream(config: ResolvedSyslogConfig, clock: Clock, signal: A
         reject(error);
       } else resolve(socket);
     };
-    const onReady = (): void => done();
+    const onReady = (): void => {
+      const wait = config.tls?.acceptanceWaitMs ?? 0;
+      if (!(socket instanceof TLSSocket) || socket.getProtocol() !== 'TLSv1.3' || wait === 0) {
+        done();
+        return;
+      }
+      // The receiver accepted us once it sends a ticket; a refusal arrives as an alert ('error').
+      const cancelWait = clock.setTimer(wait, () => done());
+      const accepted = (): void => {
+        cancelWait();
+        // 'session' fires from inside OpenSSL's read: a write made before it returns garbles the
+        // record stream ("bad record mac" at the receiver), so the first write waits a turn.
+        setImmediate(() => done());
+      };
+      const hungUp = (): void => {
+        cancelWait();
+        done(
+          new CeError(
+            'TLS_FAILED',
+            `syslog receiver ${target} closed the connection right after the TLS handshake`,
+            {
+              details: { target },
+            },
+          ),
+        );
+      };
+      socket.once('session', accepted);
+      socket.once('close', hungUp);
+      cleanups.push(() => {
+        cancelWait();
+        socket.off('session', accepted);
+        socket.off('close', hungUp);
+      });
+      socket.resume();
+    };
     const onError = (error: Error): void => done(toSyslogError(error, target, 'connecting'));
     const onAbort = (): void => done(abortError(signal, `connecting to ${target}`));
     const cancelTimer = clock.setTimer(config.connectTimeoutMs, () =>

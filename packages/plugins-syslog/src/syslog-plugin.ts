@@ -39,6 +39,7 @@ export const syslogPlugin = definePlugin({
         return { ok: true, message: `resolved ${target}; UDP cannot confirm that a receiver listens` };
       }
       const socket = await openStream(config, context.clock, context.signal);
+      socket.on('error', () => undefined);
       socket.end();
       return { ok: true, message: `connected to ${target} over ${config.transport.toUpperCase()}` };
     } catch (error) {
