@@ -84,6 +84,7 @@ describe('REST API', () => {
     expect(plugins.json.items.map((item: { id: string }) => item.id)).toEqual([
       'crowdstrike',
       'feed',
+      'misp',
       'netskope',
       'sample',
       'taxii',
@@ -331,7 +332,7 @@ describe('health and metrics', () => {
       state: 'running',
       storage: { kind: 'memory', durable: false },
       modules: ['cte'],
-      plugins: 5,
+      plugins: 6,
       configurations: { total: 0, enabled: 0 },
     });
     await host.exchange.stop();

@@ -24,6 +24,7 @@ import {
 import { type ThreatExchange, threatExchange } from '@ce/cte';
 import { crowdStrikePlugin } from '@ce/plugins-crowdstrike';
 import { feedPlugin } from '@ce/plugins-feeds';
+import { mispPlugin } from '@ce/plugins-misp';
 import { netskopePlugin } from '@ce/plugins-netskope';
 import { samplePlugin } from '@ce/plugins-sample';
 import { taxiiPlugin } from '@ce/plugins-taxii';
@@ -54,7 +55,7 @@ export interface ReferenceHostOptions {
   logger?: Logger;
   /**
    * Plugins the host can run.
-   * @default {@link defaultHostPlugins}: the sample, feed, Netskope, CrowdStrike and TAXII plugins
+   * @default {@link defaultHostPlugins}: the sample, feed, Netskope, CrowdStrike, MISP and TAXII plugins
    */
   plugins?: ReadonlyArray<AnyPluginDefinition>;
   /** Storage to use instead of the one `config.storage` describes (tests). */
@@ -81,6 +82,7 @@ export const defaultHostPlugins: ReadonlyArray<AnyPluginDefinition> = [
   feedPlugin,
   netskopePlugin,
   crowdStrikePlugin,
+  mispPlugin,
   taxiiPlugin,
 ];
 

@@ -21,6 +21,7 @@ const demoIds = [
   threatDemoIds.feodo,
   threatDemoIds.netskope,
   threatDemoIds.crowdstrike,
+  threatDemoIds.misp,
   threatDemoIds.taxiiPartner,
   threatDemoIds.taxiiShare,
 ];
@@ -128,6 +129,36 @@ async function exchangesWithTaxii(host: ReferenceHost): Promise<void> {
   }
 }
 
+/** The MISP side of the demo: the partner event's attributes are pulled, botnet C2 goes to MISP. */
+async function exchangesWithMisp(host: ReferenceHost): Promise<void> {
+  const threat = host.demo?.threat;
+  if (!threat) throw new Error('the demo is not running');
+  // A composite `domain|ip` attribute gives two indicators.
+  for (const [value, type] of [
+    ['mailer-relay-cdn.xyz', 'domain'],
+    ['91.242.217.60', 'ipv4'],
+  ] as const) {
+    const found = await eventually(async () => (await host.cte.get(value, type))?.indicator);
+    expect(found.sources.map((source) => source.sourceId)).toContain(threatDemoIds.misp);
+  }
+  expect(
+    (await host.cte.search({ sourceId: threatDemoIds.misp }, { limit: 100 })).items
+      .map((item) => item.type)
+      .sort(),
+  ).toEqual(['domain', 'ipv4', 'sha256', 'url']);
+  // Botnet C2 from the feeds (Feodo Tracker) lands on the exchange's own event; the MISP
+  // instance's own address is not echoed back.
+  const shared = await eventually(() => {
+    const event = threat.misp.events().find((candidate) => candidate.info === 'Cloud Exchange: botnet C2');
+    const values = threat.misp
+      .attributes()
+      .filter((attribute) => attribute.event_id === event?.id && !attribute.deleted)
+      .map((attribute) => attribute.value);
+    return values.includes('45.155.204.19') ? values : undefined;
+  });
+  expect(shared).not.toContain('91.242.217.60');
+}
+
 describe('freshenFeedDates', () => {
   it('moves every date by whole days so that the newest is yesterday', () => {
     const text = '"2020-01-30 10:00:00","x","2020-02-01"\n# 2020-01-01 header\n';
@@ -171,6 +202,7 @@ describe('the demo', () => {
         'crowdstrike-to-netskope',
         'netskope-to-crowdstrike',
         'phishing-to-taxii-partner',
+        'botnet-to-misp',
       ]);
       expect(first.demo?.sampleApiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${first.url}/healthz`);
@@ -178,7 +210,7 @@ describe('the demo', () => {
         status: 'ok',
         storage: { kind: 'sqlite', durable: true },
         modules: ['cte'],
-        configurations: { total: 8, enabled: 8 },
+        configurations: { total: 9, enabled: 9 },
       });
       const check = await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
@@ -218,6 +250,7 @@ describe('the demo', () => {
       expect(stored).not.toContain('sample-demo-token');
 
       await exchangesWithTaxii(first);
+      await exchangesWithMisp(first);
     } finally {
       await first.stop();
     }
@@ -251,6 +284,7 @@ describe('the demo', () => {
       'netskope-demo-token',
       'demo-falcon-client-secret-0123456789',
       'demo-taxii-partner-token-0123456789',
+      'demoMispAutomationKey0123456789abcdefABCD',
     ])
       expect(log).not.toContain(secret);
   });

@@ -12,6 +12,9 @@
  * | `crowdstrike-to-netskope` | Falcon IOCs | Netskope URL list `CE_Falcon_IOCs` (domains, IPs) |
  * | `netskope-to-crowdstrike` | Netskope alerts | Falcon IOCs, `detect` (hashes, host names) |
  * | `phishing-to-taxii-partner` | the `Phishing_URLs` list | the TAXII partner's `ce-shared` collection |
+ * | `botnet-to-misp` | the `Botnet_C2` list | an event of the mock MISP instance |
+ *
+ * A mock MISP instance holds an event of a partner's campaign that the exchange pulls.
  *
  * A TAXII 2.1 partner server offers a `partner-intel` collection the exchange pulls, and the
  * host's own TAXII server publishes the `Phishing_URLs` and `Botnet_C2` lists as collections, with
@@ -29,6 +32,7 @@ import {
   startCrowdStrikeMockServer,
 } from '@ce/plugins-crowdstrike';
 import { type FeedServer, startFeedServer } from '@ce/plugins-feeds';
+import { type MispMockServer, startMispMockServer } from '@ce/plugins-misp';
 import { type NetskopeMockServer, startNetskopeMockServer } from '@ce/plugins-netskope';
 import type { ThreatSettings } from '../apply-threat-settings.js';
 import type { HostPluginConfig } from '../config.js';
@@ -50,6 +54,7 @@ export const threatDemoIds = {
   taxiiPartner: 'demo-taxii-partner',
   taxiiShare: 'demo-taxii-share',
   taxiiInbox: 'demo-taxii-inbox',
+  misp: 'demo-misp',
 } as const;
 
 /** The collections of the host's own TAXII server in the demo. */
@@ -66,6 +71,36 @@ export const threatDemoUrlLists = { feeds: 'CE_Feeds_Block', falcon: 'CE_Falcon_
 const netskopeToken = 'netskope-demo-token';
 const falconClientId = 'demo-falcon-client-id';
 const falconClientSecret = 'demo-falcon-client-secret-0123456789';
+const mispApiKey = 'demoMispAutomationKey0123456789abcdefABCD';
+
+/** The MISP event of the demo: a partner's phishing campaign, from the last hours before `now`. */
+function mispEvents(now: number) {
+  const at = (hoursAgo: number): number => Math.floor(now / 1_000) - hoursAgo * 3_600;
+  return [
+    {
+      info: 'Partner report: credential phishing wave',
+      threat_level_id: '1' as const,
+      analysis: '2' as const,
+      timestamp: at(2),
+      tags: ['tlp:green', 'misp-galaxy:threat-actor="Demo Spider"'],
+      attributes: [
+        { type: 'url', value: 'https://sso-verify-account.top/login', timestamp: at(2), tags: ['phishing'] },
+        {
+          type: 'domain|ip',
+          value: 'mailer-relay-cdn.xyz|91.242.217.60',
+          timestamp: at(2),
+          tags: ['botnet-c2'],
+        },
+        {
+          type: 'sha256',
+          value: '9b1c6e4f2d8a7b3c5e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d',
+          timestamp: at(2),
+        },
+        { type: 'comment', value: 'Seen in mail to finance staff', to_ids: false, timestamp: at(2) },
+      ],
+    },
+  ];
+}
 
 /** The bundled sample feeds and where the feed server serves each, mirroring the public URL. */
 const sampleFeeds = [
@@ -281,6 +316,8 @@ export interface ThreatDemoServices {
   readonly netskope: NetskopeMockServer;
   /** The mock Falcon tenant: its IOCs show what the exchange shared. */
   readonly crowdStrike: CrowdStrikeMockServer;
+  /** The mock MISP instance: its events show what the exchange shared. */
+  readonly misp: MispMockServer;
   /** The TAXII partner: its `ce-shared` collection shows what the exchange shared. */
   readonly taxiiPeer: TaxiiPeer;
   /** The host's own TAXII server: the demo's lists as collections, and an inbox. */
@@ -332,6 +369,8 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
     started.push(crowdStrike);
     const taxiiPeer = await startTaxiiPeer(now);
     started.push(taxiiPeer);
+    const misp = await startMispMockServer({ apiKey: mispApiKey, events: mispEvents(now()), now });
+    started.push(misp);
 
     const feedIds = sampleFeeds.map((feed) => feed.id);
     const configurations: HostPluginConfig[] = [
@@ -368,6 +407,14 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
           clientSecret: falconClientSecret,
           push: { source: 'Cloud Exchange', tags: ['cloud-exchange-demo'] },
         },
+      },
+      {
+        id: threatDemoIds.misp,
+        pluginId: 'misp',
+        name: 'MISP (demo instance)',
+        enabled: true,
+        interval: pullInterval,
+        config: { baseUrl: misp.url, apiKey: mispApiKey },
       },
       {
         id: threatDemoIds.taxiiPartner,
@@ -413,6 +460,7 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
       sourcePolicies: sourcePoliciesSectionSchema.parse({
         [threatDemoIds.crowdstrike]: { rank: 10, tags: ['falcon'] },
         [threatDemoIds.taxiiPartner]: { rank: 30, tags: ['taxii-partner'] },
+        [threatDemoIds.misp]: { rank: 30, tags: ['misp'] },
         [threatDemoIds.netskope]: { rank: 20, tags: ['netskope-alert'] },
         [threatDemoIds.feodo]: { rank: 40 },
         [threatDemoIds.urlhaus]: { rank: 50 },
@@ -464,6 +512,17 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
           destination: { configId: threatDemoIds.taxiiShare, action: 'add-to-collection' },
           interval: shareInterval,
         },
+        {
+          id: 'botnet-to-misp',
+          name: 'Botnet C2 addresses to MISP',
+          list: 'Botnet_C2',
+          destination: {
+            configId: threatDemoIds.misp,
+            action: 'add-to-event',
+            parameters: { eventInfo: 'Cloud Exchange: botnet C2', tags: ['tlp:amber'] },
+          },
+          interval: shareInterval,
+        },
       ]),
     };
     const taxii: HostTaxiiConfig = {
@@ -495,6 +554,7 @@ export async function startThreatDemo(options: ThreatDemoOptions = {}): Promise<
       crowdStrike,
       taxiiPeer,
       taxii,
+      misp,
       configurations,
       settings,
       close: async () => {
