@@ -3,7 +3,18 @@ import { issuesFromZod } from '../errors/validation-error.js';
 import type { ConfigValidationResult } from './plugin-definition.js';
 import { secretMetaKey } from './plugin-definition.js';
 
-type SchemaDef = { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> };
+type SchemaDef = {
+  type: string;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  /** Union members. */
+  options?: ReadonlyArray<z.ZodType>;
+  /** Pipe input (a transform reads it). */
+  in?: z.ZodType;
+  /** Intersection sides. */
+  left?: z.ZodType;
+  right?: z.ZodType;
+};
 
 function definitionOf(schema: z.ZodType): SchemaDef {
   return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
@@ -26,23 +37,33 @@ function unwrap(schema: z.ZodType): z.ZodType {
 
 /**
  * Paths of the secret fields of a configuration schema (`['apiToken']`, `['oauth', 'clientSecret']`),
- * found through optional, default and nullable wrappers and nested objects.
+ * found through optional, default and nullable wrappers, nested objects, every member of a union
+ * (a discriminated `auth` union: each variant's secrets), pipes and intersections. Secrets inside
+ * arrays and records have no fixed path and are not found: keep secrets in named fields.
  */
 export function findSecretPaths(schema: z.ZodType): string[][] {
-  const paths: string[][] = [];
+  const paths = new Map<string, string[]>();
   const walk = (node: z.ZodType, prefix: string[]): void => {
     if (isSecret(node)) {
-      paths.push(prefix);
+      paths.set(JSON.stringify(prefix), prefix);
       return;
     }
     const inner = unwrap(node);
+    const def = definitionOf(inner);
     const shape = (inner as unknown as { shape?: Record<string, z.ZodType> }).shape;
-    if (definitionOf(inner).type === 'object' && shape) {
+    if (def.type === 'object' && shape) {
       for (const [key, child] of Object.entries(shape)) walk(child, [...prefix, key]);
+    } else if (def.type === 'union') {
+      for (const option of def.options ?? []) walk(option, prefix);
+    } else if (def.type === 'pipe' && def.in) {
+      walk(def.in, prefix);
+    } else if (def.type === 'intersection') {
+      if (def.left) walk(def.left, prefix);
+      if (def.right) walk(def.right, prefix);
     }
   };
   walk(schema, []);
-  return paths;
+  return [...paths.values()];
 }
 
 /**

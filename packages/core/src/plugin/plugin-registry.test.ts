@@ -27,6 +27,29 @@ describe('configuration schemas', () => {
     expect(findSecretPaths(configSchema)).toEqual([['apiToken'], ['oauth', 'clientSecret']]);
   });
 
+  it('finds the secret fields of every union member, through pipes and intersections, once each', () => {
+    const auth = z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('none') }),
+      z.object({ kind: z.literal('basic'), username: z.string(), password: secretString() }),
+      z.object({ kind: z.literal('bearer'), token: secretString() }),
+      z.object({ kind: z.literal('other'), password: secretString() }),
+    ]);
+    const schema = z.object({
+      auth: auth.optional(),
+      proxy: z.union([z.string(), z.object({ url: z.string(), password: secretString() })]),
+      piped: z.object({ key: secretString() }).transform((value) => value),
+      both: z.intersection(z.object({ a: secretString() }), z.object({ b: secretString() })),
+    });
+    expect(findSecretPaths(schema)).toEqual([
+      ['auth', 'password'],
+      ['auth', 'token'],
+      ['proxy', 'password'],
+      ['piped', 'key'],
+      ['both', 'a'],
+      ['both', 'b'],
+    ]);
+  });
+
   it('generates a JSON Schema with secret fields marked', () => {
     const schema = configJsonSchema(configSchema) as {
       properties: Record<string, Record<string, unknown>>;
