@@ -5,6 +5,15 @@
  * @module @ce/plugins-log-sinks
  */
 
+export type { AwsCredentials, SigV4Request, SigV4Scope, SigV4Signature } from './aws-sigv4.js';
+export {
+  amzDate,
+  canonicalQueryString,
+  sha256Hex,
+  signingKey,
+  signV4,
+  uriEncode,
+} from './aws-sigv4.js';
 export type { ElasticsearchMockServer, ElasticsearchMockServerOptions } from './elasticsearch-mock-server.js';
 export { startElasticsearchMockServer } from './elasticsearch-mock-server.js';
 export type { ElasticsearchConfig } from './elasticsearch-sink.js';
@@ -24,6 +33,10 @@ export type {
   RawMockServerOptions,
 } from './raw-mock-server.js';
 export { startRawMockServer } from './raw-mock-server.js';
+export type { S3MockObject, S3MockServer, S3MockServerOptions } from './s3-mock-server.js';
+export { s3ErrorResponse, startS3MockServer } from './s3-mock-server.js';
+export type { S3Config } from './s3-sink.js';
+export { parseS3Error, s3ConfigSchema, s3ErrorCodes, s3ObjectKey, s3Sink, s3SinkPlugin } from './s3-sink.js';
 export type {
   SplunkHecIndexedEvent,
   SplunkHecMockServer,
