@@ -83,6 +83,37 @@ export {
   toMacText,
   toTimestampText,
 } from './mapping/transforms.js';
+// Shipper
+export type { DeadLetter } from './shipper/dead-letter-store.js';
+export type {
+  DeadLetterFilter,
+  LogShipperMetric,
+  LogShipperStatus,
+  RedriveReport,
+  SinkState,
+  SinkStatus,
+  SourceStatus,
+  StreamState,
+  StreamStatus,
+} from './shipper/log-shipper.js';
+export { LogShipper } from './shipper/log-shipper.js';
+export type {
+  LogBatchDeliveredEvent,
+  LogDeadLetteredEvent,
+  LogDeliveryFailedEvent,
+  LogFetchFailedEvent,
+  LogPageFetchedEvent,
+  LogShipperEvents,
+  ShipperErrorInfo,
+} from './shipper/log-shipper-events.js';
+export { logShipper } from './shipper/log-shipper-module.js';
+export type {
+  LogRoute,
+  LogRouteStreams,
+  LogRouteSyslogOptions,
+  LogShipperOptions,
+  SpoolOpener,
+} from './shipper/shipper-options.js';
 // Spool
 export type { DiskSpool, DiskSpoolOptions, DiskSpoolRecovery } from './spool/disk-spool.js';
 export { openDiskSpool } from './spool/disk-spool.js';

@@ -50,6 +50,13 @@ export interface LogPage {
   waitMs?: number;
   /** Time of the newest record in the page (ms since the epoch), for the lag metric. */
   latestTimestamp?: number;
+  /**
+   * True when the stream will never have more records (a historical backfill past its end): the
+   * shipper stores the checkpoint and may stop fetching the stream. A fetch from a finished
+   * checkpoint returns an empty finished page without calling the vendor.
+   * @default false
+   */
+  finished?: boolean;
 }
 
 /**
@@ -123,6 +130,13 @@ export interface LogSinkLimits {
   maxBatchItems: number;
   /** Most payload bytes (UTF-8) per batch. */
   maxBatchBytes?: number;
+  /**
+   * Whether the sink reads `LogDelivery.record`. A sink that sends only payloads (syslog, files)
+   * says `false`: the shipper then keeps no copy of the record in its spool (about half the bytes
+   * and the serialization cost), and `record` is an empty object.
+   * @default true
+   */
+  records?: boolean;
 }
 
 /** An open connection to a sink (a socket, an HTTP client), kept while the shipper runs. */
