@@ -15,7 +15,14 @@ import { definePlugin } from '@ce/plugin-kit';
 import { z } from 'zod';
 import { notJsonReason, payloadAsJson } from './batch-encoding.js';
 import { BatchProgress } from './batch-progress.js';
-import { excerpt, httpTransportSchema, sendOnce, statusError, transportOptions } from './sink-http.js';
+import {
+  excerpt,
+  guardSession,
+  httpTransportSchema,
+  sendOnce,
+  statusError,
+  transportOptions,
+} from './sink-http.js';
 
 /**
  * Index name template: `%Y`, `%m`, `%d`, `%H` (UTC, from the record's time) and `%%`. The rest
@@ -285,7 +292,7 @@ async function openElasticsearchSession(
 export const elasticsearchSink: LogSinkCapability<ElasticsearchConfig> = {
   formats: ['json', 'cef', 'leef', 'syslog'],
   limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: openElasticsearchSession,
+  open: async (context) => guardSession('Elasticsearch', await openElasticsearchSession(context)),
 };
 
 /**

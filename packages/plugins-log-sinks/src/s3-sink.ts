@@ -14,6 +14,7 @@ import { type AwsCredentials, sha256Hex, signV4, uriEncode } from './aws-sigv4.j
 import { encodeItems, envelopeJson, notJsonReason, payloadAsJson } from './batch-encoding.js';
 import {
   excerpt,
+  guardSession,
   httpTransportSchema,
   type SinkResponse,
   sendOnce,
@@ -258,7 +259,7 @@ async function openS3Session(context: PluginContext<S3Config>): Promise<LogSinkS
 export const s3Sink: LogSinkCapability<S3Config> = {
   formats: ['json', 'cef', 'leef', 'syslog'],
   limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: openS3Session,
+  open: async (context) => guardSession('S3', await openS3Session(context)),
 };
 
 /**

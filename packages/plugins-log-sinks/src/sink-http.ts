@@ -1,4 +1,11 @@
-import { CeError, type ErrorCode, HttpError, type PluginContext, parseRetryAfter } from '@ce/core';
+import {
+  CeError,
+  type ErrorCode,
+  HttpError,
+  type LogSinkSession,
+  type PluginContext,
+  parseRetryAfter,
+} from '@ce/core';
 import { z } from 'zod';
 
 /**
@@ -163,3 +170,22 @@ export const headerValueSchema = z
   .string()
   .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value cannot hold control characters or line breaks')
   .max(8_192);
+
+/**
+ * Wraps a session so that `close` is idempotent and a delivery after it fails with `ABORTED`
+ * (a typed error the shipper recognises) instead of reaching a closed client or file.
+ */
+export function guardSession(name: string, session: LogSinkSession): LogSinkSession {
+  let closed = false;
+  return {
+    deliver(batch, signal) {
+      if (closed) return Promise.reject(new CeError('ABORTED', `the ${name} session is closed`));
+      return session.deliver(batch, signal);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.close();
+    },
+  };
+}

@@ -17,6 +17,7 @@ import { notJsonReason, payloadAsJson } from './batch-encoding.js';
 import { BatchProgress } from './batch-progress.js';
 import {
   excerpt,
+  guardSession,
   httpTransportSchema,
   type SinkResponse,
   sendOnce,
@@ -324,7 +325,7 @@ async function openSplunkHecSession(context: PluginContext<SplunkHecConfig>): Pr
 export const splunkHecSink: LogSinkCapability<SplunkHecConfig> = {
   formats: ['json', 'cef', 'leef', 'syslog'],
   limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: openSplunkHecSession,
+  open: async (context) => guardSession('Splunk HEC', await openSplunkHecSession(context)),
 };
 
 /**

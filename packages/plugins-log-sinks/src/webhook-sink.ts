@@ -20,6 +20,7 @@ import {
 } from './batch-encoding.js';
 import {
   excerpt,
+  guardSession,
   headerNameSchema,
   headerValueSchema,
   httpTransportSchema,
@@ -194,7 +195,7 @@ async function openWebhookSession(context: PluginContext<WebhookConfig>): Promis
 export const webhookSink: LogSinkCapability<WebhookConfig> = {
   formats: ['json', 'cef', 'leef', 'syslog'],
   limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: openWebhookSession,
+  open: async (context) => guardSession('webhook', await openWebhookSession(context)),
 };
 
 /**
