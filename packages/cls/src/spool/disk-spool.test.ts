@@ -360,3 +360,19 @@ describe('disk spool lock', () => {
     expect((await readdir(directory)).filter((name) => name.startsWith(lockFileName))).toEqual([]);
   });
 });
+
+describe('disk spool close', () => {
+  it('lets appends and peeks in flight finish, then refuses further calls', async () => {
+    const spool = await openSpool();
+    await spool.append('held');
+    const appends = Array.from({ length: 20 }, (_, i) => spool.append(`in flight ${i}`));
+    const peek = spool.peek(100);
+    await closeSpool(spool);
+    expect(await Promise.all(appends)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+    expect(text(await peek)).toEqual(['held']);
+    expect((await caught(spool.ack(1))).code).toBe('STORAGE_FAILED');
+
+    const reopened = await openSpool();
+    expect(reopened.count).toBe(21);
+  });
+});

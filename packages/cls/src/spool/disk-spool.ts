@@ -205,6 +205,7 @@ class DiskSpoolImpl implements DiskSpool {
   #writer: Promise<void> | undefined;
   #ackWriter: Promise<void> | undefined;
   #activeReads = 0;
+  #readsDone: (() => void) | undefined;
   #reclaimWanted = false;
   #reclaiming: Promise<void> | undefined;
   #broken: CeError | undefined;
@@ -466,7 +467,10 @@ class DiskSpoolImpl implements DiskSpool {
       return out;
     } finally {
       this.#activeReads--;
-      if (this.#activeReads === 0 && this.#reclaimWanted) void this.#reclaim();
+      if (this.#activeReads === 0) {
+        this.#readsDone?.();
+        if (this.#reclaimWanted && this.#closing === undefined) void this.#reclaim();
+      }
     }
   }
 
@@ -613,6 +617,8 @@ class DiskSpoolImpl implements DiskSpool {
     this.#closing ??= (async () => {
       this.#waiters.rejectAll(spoolClosingError());
       while (this.#writer !== undefined) await this.#writer;
+      // Peeks in flight finish before their file handles close.
+      if (this.#activeReads > 0) await new Promise<void>((resolve) => (this.#readsDone = resolve));
       await this.#ackWriter?.catch(() => undefined);
       await this.#reclaiming?.catch(() => undefined);
       const handles: Array<Promise<FileHandle> | FileHandle> = [];
