@@ -5,12 +5,17 @@ export type SyslogFraming = 'octet-counting' | 'newline' | 'datagram';
 
 /** What the encoder needs to know; a subset of the resolved configuration. */
 export interface SyslogEncoderOptions {
+  /** How messages are delimited: decides the escaping and the frame. */
   framing: SyslogFraming;
+  /** Largest message in UTF-8 bytes, framing excluded. */
   maxMessageBytes: number;
+  /** Whether a longer message is cut at a character boundary or refused. */
   oversize: 'truncate' | 'reject';
   /** PRI value (facility × 8 + severity) of the header written in front of non-syslog payloads. */
   pri: number;
+  /** HOSTNAME of that header. */
   hostname: string;
+  /** APP-NAME of that header. */
   appName: string;
   /** Time of a header when the record carries none, in ms since the epoch. */
   now: () => number;
