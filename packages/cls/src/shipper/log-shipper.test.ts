@@ -273,6 +273,43 @@ describe('LogShipper', () => {
     expect(source.requests.filter((request) => request.redeliver)).toHaveLength(0);
   });
 
+  it('does not spool again the batches of an interrupted page that a disk spool already holds', async () => {
+    const storage = createMemoryStorageSharing(createMemoryStorage({ clock: new FakeClock(start) }));
+    const record = (stream: { id: string }, index: number) => ({
+      _id: `${stream.id}#${index}`,
+      user: 'x'.repeat(2_000),
+    });
+    const source = testLogSource('netskope', { total: 120, pageSize: 40, record });
+    const siem = recordingLogSink('siem', { limits: { maxBatchItems: 2, records: false } });
+    siem.down = true;
+    const options: LogShipperOptions = {
+      routes: [{ id: 'all', source: 'netskope', format: 'json', sinks: ['siem'] }],
+      spool: { directory: await tempDirectory(), maxBytesPerSink: 65_536, fsync: 'never' },
+    };
+    const first = await boot([source.plugin, siem.plugin], options, { storage });
+    await until(
+      first,
+      () => first.cls.status().sources[0]?.streams[0]?.state === 'backpressure',
+      'full spool',
+      50,
+    );
+    const marker = await storage.keyValue.get<{ inFlight: boolean; spooled?: string[] }>(
+      'cls',
+      'checkpoint:netskope:events/page',
+    );
+    expect(marker?.value.inFlight).toBe(true);
+    const held = marker?.value.spooled?.length ?? 0;
+    expect(held).toBeGreaterThan(5);
+    expect(held).toBeLessThan(20);
+    await stopped(first);
+
+    const siem2 = recordingLogSink('siem', { limits: { maxBatchItems: 2, records: false } });
+    const second = await boot([source.plugin, siem2.plugin], options, { storage });
+    await until(second, () => siem2.received.length >= 120, 'delivery', 50);
+    expect(source.requests[1]).toMatchObject({ checkpoint: undefined, redeliver: true });
+    expect(ids(siem2)).toEqual(expected('events/page', 120));
+  });
+
   it('stops fetching when a sink is down and its spool is full, and catches up when it returns', async () => {
     const record = (stream: { id: string }, index: number) => ({
       _id: `${stream.id}#${index}`,
@@ -433,7 +470,6 @@ describe('LogShipper', () => {
     siem.failWith = new CeError('HTTP_AUTH_FAILED', 'the server answered 401');
     const harness = await boot([source.plugin, siem.plugin], {
       routes: [{ id: 'all', source: 'netskope', format: 'cef', sinks: ['siem'] }],
-      spool: { directory: await tempDirectory(), fsync: 'never' },
       retry: { initialDelayMs: 100, maxDelayMs: 1_000, blockedDelayMs: 60_000 },
     });
     await until(harness, () => siem.attempts === 1, 'first attempt');
@@ -444,8 +480,10 @@ describe('LogShipper', () => {
     });
     await harness.clock.advance(20_000);
     expect(siem.attempts).toBe(1);
-    await harness.clock.advance(60_000);
-    expect(siem.attempts).toBe(2);
+    // The blocked delay is 30 to 60 s (jitter), against 50 to 100 ms for a retryable failure.
+    await harness.clock.advance(41_000);
+    expect(siem.attempts).toBeGreaterThanOrEqual(2);
+    expect(siem.attempts).toBeLessThanOrEqual(3);
     // Fixing the configuration retries at once.
     siem.down = false;
     await harness.exchange.configurations.update('siem', { name: 'SIEM with a new token' });

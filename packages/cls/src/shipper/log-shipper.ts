@@ -165,6 +165,8 @@ export interface RedriveReport {
 interface StoredStreamState {
   checkpoint?: LogCheckpoint;
   inFlight: boolean;
+  /** Batches of the page in flight already in a durable spool, so a redelivered page skips them. */
+  spooled?: string[];
   latestTimestamp?: number;
   updatedAt: number;
 }
@@ -178,6 +180,8 @@ interface Controllers {
 
 interface StreamRuntime extends Omit<StreamStatus, 'lagMs'> {
   logStream: LogStream;
+  /** Keys of the in-flight page's batches already durable (see {@link StoredStreamState.spooled}). */
+  spooled: Set<string>;
   doorbell: Doorbell;
   latestTimestamp?: number;
   pageBytes: Map<string, number>;
@@ -501,6 +505,7 @@ export class LogShipper {
         errors: 0,
         pageBytes: new Map(),
         doorbell: new Doorbell(),
+        spooled: new Set(),
       };
       streamRuntime.logStream = stream;
       runtime.streams.set(stream.id, streamRuntime);
@@ -545,6 +550,7 @@ export class LogShipper {
       stream.checkpoint = stored.checkpoint;
       stream.inFlight = stored.inFlight;
       stream.latestTimestamp = stored.latestTimestamp;
+      stream.spooled = new Set(stored.inFlight ? (stored.spooled ?? []) : []);
     }
     let compiled: CompiledRoute[] | undefined;
     let failures = 0;
@@ -635,6 +641,7 @@ export class LogShipper {
     const sourceCapability = this.sourceOf(record.pluginId, stream.configId);
     const checkpoint = stream.checkpoint;
     const redeliver = stream.inFlight;
+    if (!redeliver) stream.spooled.clear();
     // The marker goes first: if the process dies before the page is durable, the next fetch asks
     // for the same page again (`redeliver`), for sources whose API moves on as it is read.
     await this.saveStreamState(key, stream, { inFlight: true });
@@ -647,10 +654,20 @@ export class LogShipper {
       ),
       record.pluginId,
     );
-    const outcome = await this.spoolPage(stream, compiled, targets, page, sourceCapability, checkpoint, soft);
+    const outcome = await this.spoolPage(
+      stream,
+      compiled,
+      targets,
+      page,
+      sourceCapability,
+      checkpoint,
+      soft,
+      () => this.saveStreamState(key, stream, { inFlight: true }),
+    );
     if (outcome === undefined) return undefined;
     if (page.latestTimestamp !== undefined) stream.latestTimestamp = page.latestTimestamp;
     stream.checkpoint = page.checkpoint;
+    stream.spooled.clear();
     await this.saveStreamState(key, stream, { inFlight: false });
     const now = this.host.clock.now();
     stream.lastFetchAt = now;
@@ -679,6 +696,7 @@ export class LogShipper {
     const state: StoredStreamState = { inFlight: change.inFlight, updatedAt: this.host.clock.now() };
     if (stream.checkpoint !== undefined) state.checkpoint = stream.checkpoint;
     if (stream.latestTimestamp !== undefined) state.latestTimestamp = stream.latestTimestamp;
+    if (change.inFlight && stream.spooled.size > 0) state.spooled = [...stream.spooled];
     await this.host.storage.keyValue.set(namespace, key, state);
     stream.inFlight = change.inFlight;
   }
@@ -695,6 +713,7 @@ export class LogShipper {
     source: LogSourceCapability<unknown>,
     checkpoint: LogCheckpoint | undefined,
     signal: AbortSignal,
+    saveProgress: () => Promise<void>,
   ): Promise<{ spooled: number; filtered: number; deadLettered: number } | undefined> {
     const pageKey = hashCheckpoint(checkpoint);
     const sequences = new Map<string, number>();
@@ -765,10 +784,17 @@ export class LogShipper {
         let pageBytes = 0;
         for (let part = 0; part < entries.length; part++) {
           const slice = entries[part] as PendingDelivery[];
+          const batchId = `${stream.stream}:${pageKey}:${route.route.id}:${part}`;
+          // Which records, not just which part: limits may have changed since the interrupted run.
+          const progressKey = `${sinkId}|${batchId}|${slice.length}|${slice[0]?.id}|${slice[slice.length - 1]?.id}`;
+          if (sink.durable && stream.spooled.has(progressKey)) {
+            spooled += slice.length;
+            continue;
+          }
           const batchItems = withRecords ? slice : slice.map((item) => ({ ...item, recordJson: undefined }));
           const entry = encodeBatch(
             {
-              id: `${stream.stream}:${pageKey}:${route.route.id}:${part}`,
+              id: batchId,
               format: route.format,
               route: route.route.id,
             },
@@ -782,12 +808,16 @@ export class LogShipper {
               signal,
               batchItems,
               route.route.id,
-              stream.stream,
+              stream,
               letters,
               sequences,
             ))
           )
             return undefined;
+          if (sink.durable) {
+            stream.spooled.add(progressKey);
+            await saveProgress();
+          }
           let bytes = 0;
           for (const item of batchItems) bytes += Buffer.byteLength(item.payload);
           sink.spooledRecords += batchItems.length;
@@ -856,13 +886,17 @@ export class LogShipper {
     signal: AbortSignal,
     items: ReadonlyArray<PendingDelivery>,
     routeId: string,
-    stream: string,
+    stream: StreamRuntime,
     letters: Array<Omit<DeadLetter, 'id'>>,
     sequences: Map<string, number>,
   ): Promise<boolean> {
     for (;;) {
       try {
-        if (!sink.spool.hasRoom(entry.length)) await sink.spool.waitForRoom(entry.length, signal);
+        if (!sink.spool.hasRoom(entry.length)) {
+          stream.state = 'backpressure';
+          await sink.spool.waitForRoom(entry.length, signal);
+          stream.state = 'running';
+        }
         sequences.set(sink.sinkId, await sink.spool.append(entry));
         return true;
       } catch (thrown) {
@@ -877,7 +911,7 @@ export class LogShipper {
             stage: 'spool',
             sinkId: sink.sinkId,
             routeId,
-            stream,
+            stream: stream.stream,
             recordId: item.id,
             reason: error.message,
             payload: item.payload,
@@ -1269,7 +1303,14 @@ export class LogShipper {
         state: source.state,
         ...(source.lastError ? { lastError: source.lastError } : {}),
         streams: [...source.streams.values()].map((stream) => {
-          const { logStream: _stream, latestTimestamp, pageBytes: _bytes, doorbell: _bell, ...rest } = stream;
+          const {
+            logStream: _stream,
+            latestTimestamp,
+            pageBytes: _bytes,
+            doorbell: _bell,
+            spooled: _spooled,
+            ...rest
+          } = stream;
           return {
             ...rest,
             ...(latestTimestamp !== undefined ? { lagMs: Math.max(0, now - latestTimestamp) } : {}),
