@@ -25,6 +25,13 @@ export {
   elasticsearchSinkPlugin,
   expandIndexName,
 } from './elasticsearch-sink.js';
+export type { FileSinkConfig, FileSinkPluginOptions } from './file-sink.js';
+export {
+  createFileSinkPlugin,
+  fileSinkConfigSchema,
+  fileSinkPlugin,
+  resolveSinkDirectory,
+} from './file-sink.js';
 export type {
   RawMockHandler,
   RawMockRequest,
