@@ -2,10 +2,56 @@
  * The Netskope plugin: a tenant client shared by every Netskope capability (base URL,
  * `Netskope-Api-Token`, rate limit, error mapping), the threat exchange capabilities (URL lists
  * and file hash lists as destinations, malsite and malware alerts as a source), and an in-process
- * mock tenant for tests and the offline demo.
+ * mock tenant for tests and the offline demo; and the log shipper's source (`netskopeLogSource`):
+ * events and alerts from the data export iterator, losslessly, within one rate budget per tenant.
  *
  * @module @ce/plugins-netskope
  */
+
+// Log shipper
+export type {
+  DataExportClient,
+  DataExportClientOptions,
+  DataExportFailureReason,
+  DataExportPageResult,
+  DataExportRateLimit,
+  DataExportRequest,
+} from './cls/data-export-client.js';
+export {
+  createDataExportClient,
+  DataExportError,
+  isIndexLostMessage,
+  parseCsvRecords,
+} from './cls/data-export-client.js';
+export type {
+  DataExportIteratorOperation,
+  DataExportKind,
+  NetskopeEventType,
+  NetskopeLogAlertType,
+} from './cls/data-export-types.js';
+export {
+  dataExportIdFields,
+  dataExportPath,
+  dataExportTypePattern,
+  netskopeEventTypes,
+  netskopeLogAlertTypes,
+  nextOnlyType,
+} from './cls/data-export-types.js';
+export type { LosslessJsonOptions } from './cls/lossless-json.js';
+export { parseJsonLossless, quoteUnsafeIntegers } from './cls/lossless-json.js';
+export type {
+  NetskopeLogSourceConfig,
+  NetskopeLogSourceOptions,
+  NetskopeStreamCheckpoint,
+} from './cls/netskope-log-source.js';
+export {
+  createNetskopeLogSource,
+  netskopeBackfillIndex,
+  netskopeLogIndex,
+  netskopeLogSource,
+  netskopeLogSourceConfigSchema,
+  requestedPageStateKey,
+} from './cls/netskope-log-source.js';
 export type { PulledIndicatorType } from './cte/alert-indicators.js';
 export { alertIndicators } from './cte/alert-indicators.js';
 export type { FittedList, ListCandidate, ListCaps } from './cte/list-capacity.js';
@@ -25,6 +71,14 @@ export type { UrlListActionParameters, UrlListPushLimits } from './cte/push-url-
 export { pushUrlList, urlListActionParametersSchema } from './cte/push-url-list.js';
 export type { UrlListEntriesResult, UrlListEntryOptions } from './cte/url-list-entries.js';
 export { escapeRegex, toUrlListEntries } from './cte/url-list-entries.js';
+export type {
+  MockDataExportFault,
+  MockDataExportKind,
+  MockDataExportPage,
+  MockGeneratedData,
+} from './mock/dataexport-iterator.js';
+export type { GenerateRecordOptions, MockDataExportRecord } from './mock/dataexport-records.js';
+export { generateDataExportRecord, stringifyWithBigInts } from './mock/dataexport-records.js';
 export type {
   MockIteratorState,
   MockUrlList,
@@ -65,6 +119,12 @@ export type {
   NetskopeTenantClient,
 } from './tenant/tenant-client.js';
 export { createNetskopeTenantClient } from './tenant/tenant-client.js';
+export type {
+  TenantLimiterRegistry,
+  TenantLimiterRegistryOptions,
+  TenantRateLimiter,
+} from './tenant/tenant-limiter.js';
+export { createTenantLimiterRegistry, netskopeTenantLimiters } from './tenant/tenant-limiter.js';
 export type { NetskopeTenantSettings } from './tenant/tenant-settings.js';
 export {
   netskopeBaseUrl,

@@ -8,6 +8,9 @@
 // Log shipper
 export type { LogSinkContractOptions, LogSinkContractSetup } from './log-sink-contract.js';
 export { logSinkContractPayloads, runLogSinkContract } from './log-sink-contract.js';
+// Log shipper
+export type { LogSourceContractOptions } from './log-source-contract.js';
+export { runLogSourceContract } from './log-source-contract.js';
 export type {
   ContractSetup,
   ThreatDestinationContractOptions,

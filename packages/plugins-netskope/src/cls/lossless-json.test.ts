@@ -41,6 +41,21 @@ describe('parseJsonLossless', () => {
     });
   });
 
+  it('is not fooled by value-like text inside strings (the fast path falls back to the full scan)', () => {
+    const text = '{"a":"x:12345678901234567,y","b":[1,"[12345678901234567]"],"c":12345678901234567890}';
+    expect(parseJsonLossless(text)).toEqual({
+      a: 'x:12345678901234567,y',
+      b: [1, '[12345678901234567]'],
+      c: '12345678901234567890',
+    });
+    const keyed = '{"x\\"transaction_id": 5, "note": "\\"transaction_id\\": 6", "transaction_id": 7}';
+    expect(parseJsonLossless(keyed, { stringKeys: new Set(['transaction_id']) })).toEqual({
+      'x"transaction_id': 5,
+      note: '"transaction_id": 6',
+      transaction_id: '7',
+    });
+  });
+
   it('handles non-ASCII, newlines and separators in values around big integers', () => {
     const text = '{"user":"zoë@exämple.com","note":"a|b=c\\nd","id":9223372036854775807,"ü":-1}';
     expect(parseJsonLossless(text)).toEqual({

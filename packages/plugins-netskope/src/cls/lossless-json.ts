@@ -131,6 +131,40 @@ export function quoteUnsafeIntegers(text: string, options: LosslessJsonOptions =
 
 // Any run of 16 digits: without one, no integer can be unsafe.
 const longDigitRun = /\d{16}/;
+// An integer of 16 digits or more in a value position: after `:`, `[` or `,`, before `,`, `]` or `}`.
+const unsafeCandidate = /([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
+const keyPatterns = new WeakMap<ReadonlySet<string>, RegExp>();
+
+function keyPattern(keys: ReadonlySet<string>): RegExp {
+  let pattern = keyPatterns.get(keys);
+  if (!pattern) {
+    const names = [...keys].map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    pattern = new RegExp(`("(?:${names})"\\s*:\\s*)(-?\\d+)(?=\\s*[,\\]}])`, 'g');
+    keyPatterns.set(keys, pattern);
+  }
+  return pattern;
+}
+
+/**
+ * The fast path: two regular-expression passes instead of a walk over every string. A candidate
+ * can also sit inside a string (`"a:12345678901234567,b"`); quoting it there always makes the
+ * text invalid (the inserted quote closes the string and digits follow it, which JSON never
+ * allows), so a clean `JSON.parse` of the result proves that no candidate was inside a string.
+ */
+function quoteCandidates(text: string, keys: ReadonlySet<string> | undefined): string {
+  let out = text;
+  if (keys !== undefined && keys.size > 0) {
+    out = out.replace(keyPattern(keys), (match: string, prefix: string, digits: string, offset: number) =>
+      // A key's opening quote follows `{`, `,` or blanks; after a backslash it is an escaped quote.
+      text.charCodeAt(offset - 1) === BACKSLASH ? match : `${prefix}"${digits}"`,
+    );
+  }
+  if (!longDigitRun.test(out)) return out;
+  return out.replace(unsafeCandidate, (match: string, prefix: string, digits: string) => {
+    const sign = digits.charCodeAt(0) === MINUS ? 1 : 0;
+    return unsafeDigits(digits, sign, digits.length) ? `${prefix}"${digits}"` : match;
+  });
+}
 
 /**
  * Parses JSON like `JSON.parse`, except that integers beyond `Number.MAX_SAFE_INTEGER` (and, with
@@ -144,6 +178,14 @@ const longDigitRun = /\d{16}/;
  * ```
  */
 export function parseJsonLossless(text: string, options: LosslessJsonOptions = {}): unknown {
-  if (options.stringKeys === undefined && !longDigitRun.test(text)) return JSON.parse(text);
-  return JSON.parse(quoteUnsafeIntegers(text, options));
+  const keys = options.stringKeys;
+  if ((keys === undefined || keys.size === 0) && !longDigitRun.test(text)) return JSON.parse(text);
+  const quoted = quoteCandidates(text, keys);
+  if (quoted === text) return JSON.parse(text);
+  try {
+    return JSON.parse(quoted);
+  } catch {
+    // A candidate was inside a string (or the text is invalid): the exact scanner decides.
+    return JSON.parse(quoteUnsafeIntegers(text, options));
+  }
 }

@@ -16,6 +16,8 @@ import {
   v1ResponseSchema,
 } from './netskope-api.js';
 import { mapNetskopeError, v1Error } from './netskope-errors.js';
+import { netskopeTenantLimiters } from './tenant-limiter.js';
+import { netskopeBaseUrl } from './tenant-settings.js';
 
 /** What the tenant client needs from a plugin context. */
 export interface NetskopeClientContext {
@@ -23,6 +25,12 @@ export interface NetskopeClientContext {
   readonly http: HttpClient;
   /** Passed to every request. */
   readonly signal: AbortSignal;
+  /**
+   * The configuration. When it names the tenant, data export calls also take a grant from the
+   * tenant's shared limiter (`netskopeTenantLimiters`), so that the threat exchange and the log
+   * shipper of this process stay within one budget per tenant.
+   */
+  readonly config?: { readonly tenant?: string; readonly requestsPerSecond?: number };
 }
 
 /** Options of {@link NetskopeTenantClient.listUrlLists}. */
@@ -91,6 +99,11 @@ export interface NetskopeTenantClient {
  */
 export function createNetskopeTenantClient(context: NetskopeClientContext): NetskopeTenantClient {
   const { http, signal } = context;
+  const tenant = context.config?.tenant;
+  const limiter =
+    typeof tenant === 'string'
+      ? netskopeTenantLimiters.forTenant(netskopeBaseUrl(tenant), context.config?.requestsPerSecond)
+      : undefined;
   const call = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -174,6 +187,7 @@ export function createNetskopeTenantClient(context: NetskopeClientContext): Nets
       }),
     exportAlerts: (alertType, index, operation) =>
       call(`export ${alertType} alerts`, async () => {
+        await limiter?.take(signal);
         const response = await http.get(netskopeApiPaths.dataExportAlerts(alertType), {
           query: { index, operation },
           schema: dataExportPageSchema,
