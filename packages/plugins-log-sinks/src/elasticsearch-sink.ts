@@ -138,11 +138,6 @@ interface BulkItemResult {
   error?: { type?: string; reason?: string; caused_by?: { type?: string; reason?: string } };
 }
 
-const bulkResponseSchema = z.object({
-  errors: z.boolean().optional(),
-  items: z.array(z.record(z.string(), z.unknown())).optional(),
-});
-
 function itemResult(entry: Record<string, unknown>): BulkItemResult {
   const value = entry.create ?? entry.index ?? Object.values(entry)[0];
   return (typeof value === 'object' && value !== null ? value : {}) as BulkItemResult;
@@ -221,26 +216,23 @@ async function openElasticsearchSession(
         );
       if (response.status !== 200) throw fail('Elasticsearch _bulk request failed');
 
-      let parsed: z.output<typeof bulkResponseSchema>;
+      let parsed: { errors?: unknown; items?: unknown };
       try {
-        parsed = bulkResponseSchema.parse(JSON.parse(response.body.toString('utf8')));
+        parsed = JSON.parse(response.body.toString('utf8')) as typeof parsed;
+        if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
       } catch (error) {
         throw new CeError(
           'HTTP_RESPONSE_INVALID',
           `Elasticsearch _bulk answered 200 with a body that is not a bulk response: ${excerpt(response.body, 200)}`,
-          {
-            cause: error,
-            retryable: true,
-          },
+          { cause: error, retryable: true },
         );
       }
-      const items = parsed.items ?? [];
-      if (parsed.errors !== true && items.length === 0) {
-        // filter_path drops every item of an error-free response only if the cluster ignores the
-        // status filter; all documents were taken.
+      // `errors: false` is the cluster saying every action succeeded: no item needs reading.
+      if (parsed.errors === false) {
         progress.settle(batch, positions);
         return { rejected: progress.finish(batch) };
       }
+      const items = (Array.isArray(parsed.items) ? parsed.items : []) as Array<Record<string, unknown>>;
       if (items.length !== positions.length) {
         throw new CeError(
           'HTTP_RESPONSE_INVALID',
