@@ -230,3 +230,61 @@ describe('Netskope mock tenant: data export iterator', () => {
     ).toBe(404);
   });
 });
+
+describe('Netskope mock tenant: data export for the log shipper', () => {
+  const raw = async (path: string): Promise<{ status: number; headers: Headers; text: string }> => {
+    const response = await fetch(`${server?.url}${path}`, { headers: { 'netskope-api-token': token } });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  };
+
+  it('generates realistic records of every type on demand, 64-bit ids as bare JSON numbers', async () => {
+    const mock = await start({
+      pageSize: 5,
+      generate: { perType: 1_000_000, from: 1_767_225_600, to: 1_767_312_000 },
+    });
+    expect(mock.tenant.dataExportSize('events', 'page')).toBe(1_000_000);
+    expect(mock.tenant.dataExportSize('alerts', 'ctep')).toBe(1_000_000);
+    const page = await raw('/api/v2/events/dataexport/alerts/dlp?index=a&operation=1767300000');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/"dlp_incident_id":\d{19}[,}]/);
+    const parsed = JSON.parse(page.text) as { result: Array<Record<string, unknown>>; timestamp_hwm: number };
+    expect(parsed.result).toHaveLength(5);
+    expect(parsed.result[0]?.timestamp).toBeGreaterThanOrEqual(1_767_300_000);
+    expect(parsed.result[0]).toMatchObject({ alert: 'yes', alert_type: 'DLP', dlp_profile: 'PCI-DSS' });
+    // The same position always gives the same record.
+    const again = await raw('/api/v2/events/dataexport/alerts/dlp?index=b&operation=1767300000');
+    expect(again.text).toBe(page.text);
+  });
+
+  it('expires idle indexes and refuses next and resend on them until started again', async () => {
+    let now = 1_767_225_600_000;
+    const mock = await start({
+      indexTtlMs: 60_000,
+      now: () => now,
+      events: { page: [{ _id: 'e1', timestamp: 1 }] },
+    });
+    expect((await raw('/api/v2/events/dataexport/events/page?index=a&operation=head')).status).toBe(200);
+    now += 120_000;
+    const expired = await raw('/api/v2/events/dataexport/events/page?index=a&operation=next');
+    expect(expired.status).toBe(400);
+    expect(JSON.parse(expired.text)).toEqual({
+      message: 'Index a has expired; restart it with an epoch timestamp, head or tail',
+    });
+    expect((await raw('/api/v2/events/dataexport/events/page?index=a&operation=resend')).status).toBe(400);
+    expect((await raw('/api/v2/events/dataexport/events/page?index=a&operation=0')).status).toBe(200);
+    mock.tenant.expireIndex('a', 'events', 'page');
+    expect((await raw('/api/v2/events/dataexport/events/page?index=a&operation=next')).status).toBe(400);
+  });
+
+  it('limits the whole tenant when asked, with RateLimit headers on every answer', async () => {
+    await start({ tenantRequestsPerSecond: 2, events: { page: [] }, alerts: { dlp: [] } });
+    const first = await raw('/api/v2/events/dataexport/events/page?index=a&operation=tail');
+    expect(first.headers.get('ratelimit-limit')).toBe('2');
+    expect(first.headers.get('ratelimit-remaining')).toBe('1');
+    expect((await raw('/api/v2/events/dataexport/alerts/dlp?index=a&operation=tail')).status).toBe(200);
+    // A third endpoint, still the same tenant: refused.
+    const refused = await raw('/api/v2/events/dataexport/alerts/malware?index=a&operation=tail');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+  });
+});
