@@ -140,6 +140,15 @@ describe.each(implementations)('%s spool', (_name, make) => {
     expect(await spool.append(payload)).toBe(4);
   });
 
+  it('counts appends in flight against the bound', async () => {
+    const spool = await spoolOf(2 * (spoolFrameBytes + 10));
+    const results = await Promise.allSettled([1, 2, 3].map(() => spool.append('q'.repeat(10))));
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(((results[2] as PromiseRejectedResult).reason as CeError).code).toBe('SPOOL_FULL');
+    expect(spool.count).toBe(2);
+    expect(spool.bytes).toBe(spool.maxBytes);
+  });
+
   it('rejects an entry larger than the whole bound as never fitting', async () => {
     const spool = await spoolOf(100);
     const error = await caught(spool.append('z'.repeat(100 - spoolFrameBytes + 1)));

@@ -3,7 +3,8 @@
  * bytes follow from `n`, so that the test can check any entry it finds without a record of it.
  */
 export function crashPayload(n: number): Buffer {
-  const size = 1 + ((n * 7919) % 6000);
+  // Mostly small, every ninth one large: a kill is more likely to land inside a long write.
+  const size = n % 9 === 0 ? 100_000 + ((n * 7919) % 300_000) : 1 + ((n * 7919) % 6000);
   const payload = Buffer.alloc(size + 12);
   const head = `${n}|`;
   payload.write(head, 0, 'latin1');
