@@ -26,6 +26,8 @@ import {
 
 const batchSize = Number(process.env.BATCH ?? 500);
 const batches = Number(process.env.BATCHES ?? 200);
+// The machine is shared: each side runs several rounds, alternating, and keeps its best.
+const rounds = Number(process.env.ROUNDS ?? 4);
 
 function pageEvent(n: number): EventRecord {
   return {
@@ -103,9 +105,11 @@ async function timed(run: () => Promise<void>): Promise<number> {
 
 async function webhook(name: string, options: { gzip: boolean; signingSecret?: string }): Promise<Figure> {
   const total = batches * batchSize;
-  // Warm-up on a throwaway receiver, then measure on fresh ones.
-  for (const measured of [false, true]) {
-    const sinkBatches = makeBatches(measured ? 1_000_000 : 0).slice(0, measured ? batches : 20);
+  // A short warm-up round, then measured rounds on fresh receivers; best of each side kept.
+  const best = { sink: 0, bare: 0 };
+  for (let round = 0; round <= rounds; round++) {
+    const measured = round > 0;
+    const sinkBatches = makeBatches(measured ? 1_000_000 * round : 0).slice(0, measured ? batches : 20);
     const receiver = await startWebhookMockServer({
       ...(options.signingSecret ? { signingSecret: options.signingSecret } : {}),
     });
@@ -129,36 +133,43 @@ async function webhook(name: string, options: { gzip: boolean; signingSecret?: s
     const bare = await startWebhookMockServer({
       ...(options.signingSecret ? { signingSecret: options.signingSecret } : {}),
     });
-    const bodies = sinkBatches.map((batch) => {
-      const content = Buffer.from(encodeWebhookBody(batch, { body: 'ndjson', envelope: false }).body);
-      const headers: Record<string, string> = {
-        'content-type': 'application/x-ndjson',
-        'idempotency-key': batch.id,
-      };
-      if (options.signingSecret)
-        headers['x-ce-signature'] = signWebhookBody(
-          options.signingSecret,
-          content,
-          Math.floor(Date.now() / 1_000),
-        );
-      if (options.gzip) headers['content-encoding'] = 'gzip';
-      return { headers, body: options.gzip ? gzipSync(content) : content };
-    });
+    const contents = sinkBatches.map((batch) => ({
+      id: batch.id,
+      content: Buffer.from(encodeWebhookBody(batch, { body: 'ndjson', envelope: false }).body),
+    }));
+    // The bare side compresses and signs inside the timed loop: that work is the protocol's, not
+    // overhead of the sink, so the ratio shows only what the sink adds.
     const bareMs = await timed(async () => {
-      for (const { headers, body } of bodies) await post(bare.url, headers, body);
+      for (const { id, content } of contents) {
+        const headers: Record<string, string> = {
+          'content-type': 'application/x-ndjson',
+          'idempotency-key': id,
+        };
+        if (options.signingSecret)
+          headers['x-ce-signature'] = signWebhookBody(
+            options.signingSecret,
+            content,
+            Math.floor(Date.now() / 1_000),
+          );
+        if (options.gzip) headers['content-encoding'] = 'gzip';
+        await post(bare.url, headers, options.gzip ? gzipSync(content) : content);
+      }
     });
     await bare.close();
     if (measured) {
-      return { name, sinkPerSecond: (total / sinkMs) * 1_000, barePerSecond: (total / bareMs) * 1_000 };
+      best.sink = Math.max(best.sink, (total / sinkMs) * 1_000);
+      best.bare = Math.max(best.bare, (total / bareMs) * 1_000);
     }
   }
-  throw new Error('unreachable');
+  return { name, sinkPerSecond: best.sink, barePerSecond: best.bare };
 }
 
 async function elasticsearch(): Promise<Figure> {
   const total = batches * batchSize;
-  for (const measured of [false, true]) {
-    const sinkBatches = makeBatches(measured ? 2_000_000 : 0).slice(0, measured ? batches : 20);
+  const best = { sink: 0, bare: 0 };
+  for (let round = 0; round <= rounds; round++) {
+    const measured = round > 0;
+    const sinkBatches = makeBatches(measured ? 2_000_000 * round : 0).slice(0, measured ? batches : 20);
     const es = await startElasticsearchMockServer();
     const harness = createPluginHarness(elasticsearchSinkPlugin, {
       clock: systemClock,
@@ -190,14 +201,12 @@ async function elasticsearch(): Promise<Figure> {
         await post(`${bare.url}/_bulk`, { 'content-type': 'application/x-ndjson' }, body);
     });
     await bare.close();
-    if (measured)
-      return {
-        name: 'elasticsearch _bulk',
-        sinkPerSecond: (total / sinkMs) * 1_000,
-        barePerSecond: (total / bareMs) * 1_000,
-      };
+    if (measured) {
+      best.sink = Math.max(best.sink, (total / sinkMs) * 1_000);
+      best.bare = Math.max(best.bare, (total / bareMs) * 1_000);
+    }
   }
-  throw new Error('unreachable');
+  return { name: 'elasticsearch _bulk', sinkPerSecond: best.sink, barePerSecond: best.bare };
 }
 
 const figures = [
@@ -207,7 +216,7 @@ const figures = [
 ];
 agent.destroy();
 console.log(
-  `${batches} batches x ${batchSize} records (Netskope-like page events, ~${JSON.stringify(pageEvent(1)).length} bytes each), loopback, sequential deliveries`,
+  `${batches} batches x ${batchSize} records (Netskope-like page events, ~${JSON.stringify(pageEvent(1)).length} bytes each), loopback, sequential deliveries, best of ${rounds} rounds`,
 );
 console.log('sink                          sink rec/s    bare POST rec/s   sink/bare');
 for (const figure of figures) {
