@@ -55,6 +55,10 @@ export interface TestLogSourceOptions {
   record?: (stream: LogStream, index: number) => Record<string, unknown>;
   /** Epoch seconds of record 0. @default 1767225600 (2026-01-01) */
   startTime?: number;
+  /** Each fetch takes this long on the context's clock (a slow API). @default 0 */
+  fetchDelayMs?: number;
+  /** Called with every request, e.g. to log it to a file in crash tests. */
+  onRequest?: (request: LogFetchRequest) => void;
 }
 
 /** A deterministic source for shipper tests, with hooks to break it. */
@@ -149,6 +153,8 @@ export function testLogSource(id: string, options: TestLogSourceOptions = {}): T
             checkpoint: request.checkpoint,
             redeliver: request.redeliver,
           });
+          options.onRequest?.(request);
+          if (options.fetchDelayMs) await context.clock.sleep(options.fetchDelayMs, context.signal);
           if (script.gate) await script.gate;
           if (script.failFetches > 0) {
             script.failFetches--;
