@@ -770,8 +770,8 @@ export class LogShipper {
         }
         items.push({
           id: ids[index] as string,
-          stream: stream.stream,
           payload,
+          payloadBytes: Buffer.byteLength(payload),
           recordJson,
           timestamp: timestampOf(record),
         });
@@ -791,14 +791,11 @@ export class LogShipper {
             spooled += slice.length;
             continue;
           }
-          const batchItems = withRecords ? slice : slice.map((item) => ({ ...item, recordJson: undefined }));
+          const batchItems = slice;
           const entry = encodeBatch(
-            {
-              id: batchId,
-              format: route.format,
-              route: route.route.id,
-            },
+            { id: batchId, format: route.format, route: route.route.id, stream: stream.stream },
             batchItems,
+            withRecords,
           );
           pageBytes += entry.length;
           if (
@@ -819,7 +816,7 @@ export class LogShipper {
             await saveProgress();
           }
           let bytes = 0;
-          for (const item of batchItems) bytes += Buffer.byteLength(item.payload);
+          for (const item of batchItems) bytes += item.payloadBytes;
           sink.spooledRecords += batchItems.length;
           sink.spooledBytes += bytes;
           spooled += batchItems.length;
@@ -859,9 +856,8 @@ export class LogShipper {
     let payloadBytes = 0;
     let entryBytes = 0;
     for (const item of items) {
-      const payload =
-        item.payload.length * 3 > maxPayload ? Buffer.byteLength(item.payload) : item.payload.length;
-      const size = withRecords ? deliveryBytes(item) : deliveryBytes({ ...item, recordJson: undefined });
+      const payload = item.payloadBytes;
+      const size = deliveryBytes(item, withRecords);
       if (
         current.length > 0 &&
         (current.length >= maxItems || payloadBytes + payload > maxPayload || entryBytes + size > maxEntry)
@@ -1128,8 +1124,7 @@ export class LogShipper {
         );
         const rejected = checkResult(result, batch.items.length, sink.sinkId);
         if (rejected.size > 0) await this.rejectItems(sink, batch, rejected);
-        let bytes = 0;
-        for (const item of batch.items) bytes += Buffer.byteLength(item.payload);
+        const bytes = batch.payloadBytes;
         const now = this.host.clock.now();
         sink.deliveredBatches++;
         sink.deliveredRecords += batch.items.length - rejected.size;
@@ -1261,15 +1256,18 @@ export class LogShipper {
     const send = async (sinkId: string, format: LogBatch['format'], payload: string): Promise<void> => {
       const sink = this.sinks.get(sinkId);
       if (!sink) throw new CeError('NOT_FOUND', `sink "${sinkId}" is not one the routes name`);
-      const entry = encodeBatch({ id: `redrive:${letter.id}:${sinkId}`, format, route: letter.routeId }, [
-        {
-          id: letter.recordId,
-          stream: letter.stream,
-          payload,
-          recordJson: letter.record ? safeJson(letter.record) : undefined,
-          timestamp: letter.record ? timestampOf(letter.record) : undefined,
-        },
-      ]);
+      const entry = encodeBatch(
+        { id: `redrive:${letter.id}:${sinkId}`, format, route: letter.routeId, stream: letter.stream },
+        [
+          {
+            id: letter.recordId,
+            payload,
+            payloadBytes: Buffer.byteLength(payload),
+            recordJson: letter.record ? safeJson(letter.record) : undefined,
+            timestamp: letter.record ? timestampOf(letter.record) : undefined,
+          },
+        ],
+      );
       if (!sink.spool.hasRoom(entry.length))
         throw new CeError('SPOOL_FULL', `the spool of "${sinkId}" is full`);
       await sink.spool.append(entry);
