@@ -20,6 +20,7 @@ import {
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { findJsonSyntaxError, lineColumnAt } from './json-syntax.js';
+import { clsSectionSchema, type HostClsConfig, resolveClsSection } from './log-shipper-config.js';
 import { type HostTaxiiConfig, taxiiSectionSchema } from './taxii-config.js';
 import {
   cteSectionSchema,
@@ -119,6 +120,7 @@ export const hostConfigFileSchema = z
     lists: listsSectionSchema.default([]),
     sourcePolicies: sourcePoliciesSectionSchema.default({}),
     taxii: taxiiSectionSchema.optional(),
+    cls: clsSectionSchema.optional(),
     demo: z.boolean().default(false),
   })
   .strict();
@@ -186,6 +188,11 @@ export interface HostConfig {
    * the API tokens as bearer tokens; absent when the file has no `taxii` section.
    */
   taxii?: HostTaxiiConfig;
+  /**
+   * The log shipper (routes, spools under `dataDir`); absent when the file has no `cls` section
+   * (the demo brings its own).
+   */
+  cls?: HostClsConfig;
   /** Start the bundled demo: the sample plugin's mock API and a configuration using it. */
   demo: boolean;
   /** The file it was read from, for log lines and error messages. */
@@ -443,6 +450,7 @@ export function resolveHostConfig(input: unknown, options: ResolveHostConfigOpti
     lists: file.lists,
     sourcePolicies: file.sourcePolicies,
     ...(file.taxii !== undefined ? { taxii: file.taxii } : {}),
+    ...(file.cls !== undefined ? { cls: resolveClsSection(file.cls, dataDir) } : {}),
     demo: file.demo,
     ...(options.source !== undefined ? { source: options.source } : {}),
   };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { LogShipper } from '@ce/cls';
 import type { CloudExchange } from '@ce/core';
 import type { ThreatExchange } from '@ce/cte';
 
@@ -128,6 +129,8 @@ export interface HostMetrics {
 export interface HostMetricsOptions {
   /** The threat exchange module: adds the indicator gauges and counters. */
   cte?: ThreatExchange;
+  /** The log shipper module: adds its per-stream and per-sink counters and gauges. */
+  cls?: LogShipper;
 }
 
 /**
@@ -140,7 +143,7 @@ export interface HostMetricsOptions {
  * ```
  */
 export function createHostMetrics(exchange: CloudExchange, options: HostMetricsOptions = {}): HostMetrics {
-  const { cte } = options;
+  const { cte, cls } = options;
   const pluginCalls = new Counter(
     'ce_plugin_calls_total',
     'Calls into plugins, by plugin, configuration, operation and outcome.',
@@ -262,6 +265,11 @@ export function createHostMetrics(exchange: CloudExchange, options: HostMetricsO
         ingested.render(lines);
         shared.render(lines);
         retracted.render(lines);
+      }
+      for (const metric of cls?.metrics() ?? []) {
+        header(lines, metric.name, metric.help, metric.type);
+        for (const sample of metric.samples)
+          lines.push(`${metric.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
       }
 
       const cpu = process.cpuUsage();

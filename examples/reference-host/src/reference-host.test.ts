@@ -83,11 +83,18 @@ describe('REST API', () => {
     expect(plugins.status).toBe(200);
     expect(plugins.json.items.map((item: { id: string }) => item.id)).toEqual([
       'crowdstrike',
+      'elasticsearch-sink',
       'feed',
+      'file-sink',
       'misp',
       'netskope',
+      'netskope-logs',
+      's3-sink',
       'sample',
+      'splunk-hec-sink',
+      'syslog',
       'taxii',
+      'webhook-sink',
     ]);
     expect(plugins.json.items).toContainEqual(
       expect.objectContaining({ id: 'sample', secretFields: ['apiToken'] }),
@@ -332,7 +339,7 @@ describe('health and metrics', () => {
       state: 'running',
       storage: { kind: 'memory', durable: false },
       modules: ['cte'],
-      plugins: 6,
+      plugins: 13,
       configurations: { total: 0, enabled: 0 },
     });
     await host.exchange.stop();
@@ -441,6 +448,29 @@ describe('startup', () => {
     expect((await run([{ ...entry, enabled: false }])).applied.updated).toEqual(['intel']);
     const record = await storage.pluginConfigs.get('intel');
     expect(record).toMatchObject({ enabled: false, version: 3 });
+  });
+
+  it('refuses invalid log shipper routes with their path under cls', async () => {
+    const config = resolveHostConfig(
+      {
+        port: 0,
+        storage: { kind: 'memory' },
+        cls: {
+          routes: [{ id: 'r', source: 'tenant', format: 'xml', sinks: [] }],
+          spool: { directory: 'memory' },
+        },
+      },
+      { env: {} },
+    );
+    expect(config.cls?.spool).toEqual({});
+    const error = await startReferenceHost({
+      config,
+      logger: createMemoryLogger(),
+      checkIntervalMs: 0,
+    }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConfigError);
+    const paths = (error as ConfigError).issues.map((issue) => issue.path);
+    expect(paths).toContain('cls.routes[0].format');
   });
 
   it('refuses invalid plugin settings with the field path in the file, and stops what it started', async () => {

@@ -9,12 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { type LogShipper, type LogShipperOptions, logShipper } from '@ce/cls';
 import {
   type AnyPluginDefinition,
   CeError,
   type Clock,
   type CloudExchange,
+  ConfigError,
   createCloudExchange,
   createJsonLogger,
   createMemoryStorage,
@@ -24,21 +26,31 @@ import {
 import { type ThreatExchange, threatExchange } from '@ce/cte';
 import { crowdStrikePlugin } from '@ce/plugins-crowdstrike';
 import { feedPlugin } from '@ce/plugins-feeds';
+import {
+  createFileSinkPlugin,
+  elasticsearchSinkPlugin,
+  s3SinkPlugin,
+  splunkHecSinkPlugin,
+  webhookSinkPlugin,
+} from '@ce/plugins-log-sinks';
 import { mispPlugin } from '@ce/plugins-misp';
-import { netskopePlugin } from '@ce/plugins-netskope';
+import { netskopeLogSource, netskopePlugin } from '@ce/plugins-netskope';
 import { samplePlugin } from '@ce/plugins-sample';
+import { syslogPlugin } from '@ce/plugins-syslog';
 import { taxiiPlugin } from '@ce/plugins-taxii';
 import { createSqliteStorage } from '@ce/storage-sqlite';
 import { type ApplyResult, applyPluginConfigurations } from './apply-configurations.js';
 import { applyThreatSettings, type ThreatApplyResult } from './apply-threat-settings.js';
 import type { HostConfig } from './config.js';
 import { type DemoServices, startDemoServices } from './demo/demo.js';
+import type { LogDemoServices } from './demo/log-demo.js';
 import {
   type ShareOnIngest,
   shareOnIngest,
   type ThreatDemoOptions,
   type ThreatDemoServices,
 } from './demo/threat-demo.js';
+import type { HostClsConfig } from './log-shipper-config.js';
 import { createHostMetrics } from './metrics.js';
 import { loadOrCreateSecretKey } from './secret-key.js';
 import { createRequestHandler } from './server.js';
@@ -84,7 +96,27 @@ export const defaultHostPlugins: ReadonlyArray<AnyPluginDefinition> = [
   crowdStrikePlugin,
   mispPlugin,
   taxiiPlugin,
+  netskopeLogSource,
+  syslogPlugin,
+  webhookSinkPlugin,
+  splunkHecSinkPlugin,
+  elasticsearchSinkPlugin,
+  s3SinkPlugin,
 ];
+
+/** Where the file sink may write: `<dataDir>/logs` and below. */
+export function hostLogDirectory(dataDir: string): string {
+  return join(dataDir, 'logs');
+}
+
+/** The log shipper's options from the resolved `cls` section. */
+function shipperOptions(cls: HostClsConfig): LogShipperOptions {
+  return {
+    routes: cls.routes as unknown as LogShipperOptions['routes'],
+    spool: cls.spool,
+    ...(cls.pollIntervalMs !== undefined ? { pollIntervalMs: cls.pollIntervalMs } : {}),
+  };
+}
 
 /** A running reference host. */
 export interface ReferenceHost {
@@ -94,6 +126,8 @@ export interface ReferenceHost {
   readonly exchange: CloudExchange;
   /** The threat exchange module of the exchange (`exchange.modules.cte`). */
   readonly cte: ThreatExchange;
+  /** The log shipper module, when the configuration (or the demo) has routes. */
+  readonly cls?: LogShipper;
   /** The configuration it was started with. */
   readonly config: HostConfig;
   /** What applying the configured plugin configurations did. */
@@ -108,6 +142,8 @@ export interface ReferenceHost {
     readonly configurationId: string;
     /** The sample feeds and the mock Netskope and CrowdStrike tenants. */
     readonly threat: ThreatDemoServices;
+    /** The mock tenant's event stream, the syslog receiver and the alert file's routes. */
+    readonly logs: LogDemoServices;
   };
   /**
    * Stops gracefully: the server stops accepting connections and finishes the requests in flight,
@@ -221,17 +257,33 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
         ? await loadOrCreateSecretKey(config.dataDir, logger)
         : // Nothing outlives a store that is not durable, so neither need its key.
           randomBytes(32).toString('base64url'));
+    const clsConfig = config.cls ?? demo?.logs.cls;
     const exchange = await createCloudExchange({
       storage,
       logger,
       secretKey,
-      plugins: options.plugins ?? defaultHostPlugins,
-      modules: [threatExchange(config.cte.options)],
+      plugins: options.plugins ?? [
+        ...defaultHostPlugins,
+        createFileSinkPlugin({ allowedDirectories: [hostLogDirectory(config.dataDir)] }),
+      ],
+      modules: [
+        threatExchange(config.cte.options),
+        ...(clsConfig ? [logShipper(shipperOptions(clsConfig))] : []),
+      ],
       http: config.http,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
+    }).catch((error: unknown) => {
+      // The shipper checks its routes itself; say where they are in the file.
+      if (error instanceof ConfigError && error.message.startsWith('invalid log shipper options'))
+        throw new ConfigError(
+          'invalid log shipper options',
+          error.issues.map((issue) => ({ ...issue, path: issue.path ? `cls.${issue.path}` : 'cls' })),
+        );
+      throw error;
     });
     const cte = exchange.modules.cte;
+    const cls = (exchange.modules as { cls?: LogShipper }).cls;
     cleanup.pop();
     await exchange.start().catch(async (error: unknown) => {
       await exchange.stop().catch(() => undefined);
@@ -280,7 +332,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     });
 
     const taxii = config.taxii ?? demo?.threat.taxii;
-    const metrics = createHostMetrics(exchange, { cte });
+    const metrics = createHostMetrics(exchange, { cte, ...(cls ? { cls } : {}) });
     cleanup.push(async () => metrics.dispose());
     let stopping = false;
     const server = createServer(
@@ -289,6 +341,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
         logger: logger.child({ component: 'http' }),
         metrics,
         cte,
+        ...(cls ? { cls } : {}),
         tokens: config.api.tokens,
         isStopping: () => stopping,
         ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -346,6 +399,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
               sampleApiUrl: demo.sampleApiUrl,
               configurationId: demo.configuration.id,
               threat: demo.threat,
+              logs: demo.logs,
             },
           }
         : {}),

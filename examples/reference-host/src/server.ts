@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogShipper } from '@ce/cls';
 import {
   type CeError,
   type CloudExchange,
@@ -33,6 +34,7 @@ import {
 } from './api/http-api.js';
 import { indicatorRoutes } from './api/indicators-routes.js';
 import { listRoutes } from './api/lists-routes.js';
+import { logShipperRoutes } from './api/log-shipper-routes.js';
 import { sharingRuleRoutes } from './api/sharing-routes.js';
 import { sourceRoutes } from './api/sources-routes.js';
 import { warninglistRoutes } from './api/warninglists-routes.js';
@@ -46,6 +48,8 @@ export interface RequestHandlerOptions {
   exchange: CloudExchange;
   /** The threat exchange module; with it the API serves indicators, sharing rules and lists. */
   cte?: ThreatExchange;
+  /** The log shipper module; with it the API serves its status and dead letters. */
+  cls?: LogShipper;
   /** Where request failures and (at debug level) the access log go. */
   logger: Logger;
   /** Where request counts and durations are recorded, and what `/metrics` renders. */
@@ -409,6 +413,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       ...sourceRoutes(cte),
     );
   }
+  if (options.cls) routes.push(...logShipperRoutes(options.cls));
 
   const errorReply = (thrown: unknown, requestId: string, method: string, path: string): Reply => {
     if (thrown instanceof ApiError) {

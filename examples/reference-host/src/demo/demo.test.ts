@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger } from '@ce/core';
@@ -6,6 +6,7 @@ import { TaxiiClient } from '@ce/taxii';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ReferenceHost, startReferenceHost } from '../reference-host.js';
 import { demoConfigurationId, demoHostConfig } from './demo.js';
+import { logDemoDirectory, logDemoIds } from './log-demo.js';
 import { taxiiPeerCollections } from './taxii-peer.js';
 import {
   freshenFeedDates,
@@ -24,6 +25,9 @@ const demoIds = [
   threatDemoIds.misp,
   threatDemoIds.taxiiPartner,
   threatDemoIds.taxiiShare,
+  logDemoIds.source,
+  logDemoIds.syslog,
+  logDemoIds.file,
 ];
 
 /** Polls until `check` returns something truthy, for at most `timeoutMs`. */
@@ -159,6 +163,39 @@ async function exchangesWithMisp(host: ReferenceHost): Promise<void> {
   expect(shared).not.toContain('91.242.217.60');
 }
 
+/**
+ * The log shipper side of the demo: the mock tenant's page and application events arrive at the
+ * syslog receiver as CEF in RFC 5424 messages, and its DLP and malware alerts in the alert file.
+ */
+async function shipsLogs(host: ReferenceHost, dataDir: string): Promise<void> {
+  const logs = host.demo?.logs;
+  if (!logs) throw new Error('the demo is not running');
+  // 500 generated records per type: 1,000 events and 1,000 alerts.
+  const messages = await logs.syslog.waitFor(1_000, 30_000);
+  // local0.info, RFC 5424 with the record's structured data, then the CEF event.
+  expect(messages[0]).toMatch(/^<134>1 \S+ \S+ netskope - page \[netskope@32473 [^\]]*\] CEF:0\|Netskope\|/);
+  // A CEF value never carries a raw `=` or a line break.
+  expect(messages.every((message) => !/[\r\n]/.test(message))).toBe(true);
+  const directory = join(dataDir, 'logs', logDemoDirectory);
+  const alerts = await eventually(async () => {
+    const files = await readdir(directory).catch(() => []);
+    const lines = (await Promise.all(files.map((file) => readFile(join(directory, file), 'utf8')))).flatMap(
+      (text) => text.split('\n').filter(Boolean),
+    );
+    return lines.length >= 1_000 ? lines : undefined;
+  }, 30_000);
+  const types = new Set(alerts.map((line) => (JSON.parse(line) as { alert_type?: string }).alert_type));
+  expect([...types].sort()).toEqual(['DLP', 'Malware']);
+  const status = (await (await fetch(`${host.url}/api/v1/cls/status`)).json()) as {
+    running: boolean;
+    sinks: Array<{ sinkId: string; state: string }>;
+  };
+  expect(status.running).toBe(true);
+  expect(status.sinks.map((sink) => sink.sinkId).sort()).toEqual([logDemoIds.file, logDemoIds.syslog]);
+  const metrics = await (await fetch(`${host.url}/metrics`)).text();
+  expect(metrics).toContain('ce_cls_');
+}
+
 describe('freshenFeedDates', () => {
   it('moves every date by whole days so that the newest is yesterday', () => {
     const text = '"2020-01-30 10:00:00","x","2020-02-01"\n# 2020-01-01 header\n';
@@ -209,8 +246,8 @@ describe('the demo', () => {
       expect(await health.json()).toMatchObject({
         status: 'ok',
         storage: { kind: 'sqlite', durable: true },
-        modules: ['cte'],
-        configurations: { total: 9, enabled: 9 },
+        modules: ['cte', 'cls'],
+        configurations: { total: 12, enabled: 12 },
       });
       const check = await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
@@ -251,6 +288,7 @@ describe('the demo', () => {
 
       await exchangesWithTaxii(first);
       await exchangesWithMisp(first);
+      await shipsLogs(first, dataDir);
     } finally {
       await first.stop();
     }
@@ -265,7 +303,9 @@ describe('the demo', () => {
     // with the same key, and the rules share everything again.
     const second = await startReferenceHost({ config, logger });
     try {
-      expect(second.applied.updated).toEqual(demoIds);
+      // Every server's port changed; the alert file's settings did not.
+      expect(second.applied.updated).toEqual(demoIds.filter((id) => id !== logDemoIds.file));
+      expect(second.applied.unchanged).toEqual([logDemoIds.file]);
       const check = await fetch(`${second.url}/api/v1/configurations/${demoConfigurationId}/check`, {
         method: 'POST',
       });
@@ -287,5 +327,5 @@ describe('the demo', () => {
       'demoMispAutomationKey0123456789abcdefABCD',
     ])
       expect(log).not.toContain(secret);
-  });
+  }, 120_000);
 });

@@ -1,12 +1,14 @@
 /**
- * The offline demo: the sample plugin's API, a feed server with sample feeds and mock Netskope and
- * CrowdStrike tenants, all served in-process on loopback, and the plugin configurations and
- * sharing rules that connect them. Nothing leaves the machine.
+ * The offline demo: the sample plugin's API, a feed server with sample feeds, mock Netskope,
+ * CrowdStrike and MISP servers, a TAXII partner, and a mock tenant's event stream with a syslog
+ * receiver, all served in-process on loopback, and the plugin configurations, sharing rules and
+ * log routes that connect them. Nothing leaves the machine.
  *
  * @module
  */
 import { startSampleServer } from '@ce/plugins-sample';
 import { type Environment, type HostConfig, type HostPluginConfig, resolveHostConfig } from '../config.js';
+import { type LogDemoServices, startLogDemo } from './log-demo.js';
 import { startThreatDemo, type ThreatDemoOptions, type ThreatDemoServices } from './threat-demo.js';
 
 /** Id of the configuration the demo adds. */
@@ -23,6 +25,8 @@ export interface DemoServices {
   readonly configuration: HostPluginConfig;
   /** The threat exchange demo: sample feeds, mock tenants, lists and sharing rules. */
   readonly threat: ThreatDemoServices;
+  /** The log shipper demo: a mock tenant's events and alerts to syslog and a file. */
+  readonly logs: LogDemoServices;
   /** Every plugin configuration of the demo: the sample plugin's, then the threat exchange's. */
   readonly configurations: HostPluginConfig[];
   /** Stops every demo server. */
@@ -49,6 +53,13 @@ export async function startDemoServices(options: ThreatDemoOptions = {}): Promis
     await server.close();
     throw error;
   }
+  let logs: LogDemoServices;
+  try {
+    logs = await startLogDemo(options.now ? { now: options.now } : {});
+  } catch (error) {
+    await Promise.all([server.close(), threat.close()]);
+    throw error;
+  }
   const configuration: HostPluginConfig = {
     id: demoConfigurationId,
     pluginId: 'sample',
@@ -61,9 +72,10 @@ export async function startDemoServices(options: ThreatDemoOptions = {}): Promis
     sampleApiUrl: server.url,
     configuration,
     threat,
-    configurations: [configuration, ...threat.configurations],
+    logs,
+    configurations: [configuration, ...threat.configurations, ...logs.configurations],
     close: async () => {
-      await Promise.all([server.close(), threat.close()]);
+      await Promise.all([server.close(), threat.close(), logs.close()]);
     },
   };
 }
