@@ -301,7 +301,12 @@ export function createFileSinkPlugin(
   const allowed = options.allowedDirectories.map((directory) => resolve(directory));
   const sink: LogSinkCapability<FileSinkConfig> = {
     formats: ['json', 'cef', 'leef', 'syslog'],
-    limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
+    // Files hold payloads only: the shipper need not spool the records.
+    limits: (config) => ({
+      maxBatchItems: config.maxBatchItems,
+      maxBatchBytes: config.maxBatchBytes,
+      records: false,
+    }),
     open: async (context) => guardSession('file', await openFileSession(context, allowed)),
   };
   return definePlugin({

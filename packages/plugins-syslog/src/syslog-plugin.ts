@@ -50,7 +50,8 @@ export const syslogPlugin = definePlugin({
   cls: {
     sink: {
       formats: ['syslog', 'cef', 'leef', 'json'],
-      limits: (config) => ({ maxBatchItems: config.maxBatchItems }),
+      // Only payloads go over the wire: the shipper need not spool the records.
+      limits: (config) => ({ maxBatchItems: config.maxBatchItems, records: false }),
       open: openSyslogSession,
     },
   },

@@ -32,7 +32,9 @@ export interface MemorySpoolOptions {
  */
 export function createMemorySpool(options: MemorySpoolOptions): Spool {
   const maxBytes = checkByteOption('maxBytes', options.maxBytes, spoolFrameBytes + 1);
-  let entries: SpoolEntry[] = [];
+  // Acknowledged entries become holes, so their payloads are freed at once; the array itself is
+  // compacted once the holes are more than half of it.
+  let entries: Array<SpoolEntry | undefined> = [];
   let head = 0;
   let bytes = 0;
   let nextSequence = 1;
@@ -82,6 +84,7 @@ export function createMemorySpool(options: MemorySpoolOptions): Spool {
       let freed = false;
       while (head < entries.length && (entries[head] as SpoolEntry).sequence <= sequence) {
         bytes -= spoolFrameBytes + (entries[head] as SpoolEntry).payload.length;
+        entries[head] = undefined;
         head++;
         freed = true;
       }
