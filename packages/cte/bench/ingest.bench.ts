@@ -38,7 +38,6 @@ async function ingestInto(label: string, storage: StorageAdapter) {
   const exchange = await createCloudExchange({
     storage,
     plugins: [destination.plugin],
-    // The engine's transaction size is the store's preferred one (memory 2,000, SQLite 10,000).
     modules: [threatExchange({ schedule: false })],
     checkIntervalMs: 0,
   });
@@ -136,7 +135,7 @@ if (only === undefined) {
 }
 
 console.log(
-  `node ${process.version}, ${count.toLocaleString()} indicators, ingested in calls of ${batchSize.toLocaleString()} (each written in the store's preferred transaction size), store: ${only}`,
+  `node ${process.version}, ${count.toLocaleString()} indicators, ingested in calls and transactions of ${batchSize.toLocaleString()}, store: ${only}`,
 );
 if (only !== 'sqlite') {
   const memory = await ingestInto('memory', createMemoryStorage());

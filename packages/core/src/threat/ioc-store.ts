@@ -97,11 +97,6 @@ export interface DestinationStateQuery {
  */
 export interface IocStore {
   /**
-   * How many indicators per `putMany` this store writes best: the threat exchange uses it as its
-   * transaction size unless told otherwise. Optional; without it the engine writes 10,000 at once.
-   */
-  readonly preferredBatchSize?: number;
-  /**
    * Stores full records (insert or replace by key) in one transaction and returns them, in input
    * order, with their new sequences (a key given twice is written twice; the later write wins).
    * Every record is checked first: a known `type`, a non-empty `value` without lone surrogates,

@@ -738,10 +738,6 @@ export function createMemoryIocStore(options: MemoryIocStoreOptions = {}): IocSt
   const call = <T>(operation: () => T): Promise<T> => gate.runOrJoin(operation);
 
   return {
-    // A memory transaction costs nothing, while a batch's working objects cost heap: 2,000
-    // indicators' worth dies in V8's young generation; 10,000 would be promoted to the old one
-    // and grow the heap (1,000,000 indicators: 384 MB peak instead of 555 MB, and faster).
-    preferredBatchSize: 2_000,
     putMany: (records) => call(() => putMany(records)),
     getMany: (keys) =>
       call(() => {
