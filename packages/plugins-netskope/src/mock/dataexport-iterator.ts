@@ -9,6 +9,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { MockRequest, MockResponse } from '@ce/plugin-kit';
+import { netskopeEventTypes, netskopeLogAlertTypes } from '../cls/data-export-types.js';
 import {
   generateDataExportRecord,
   type MockDataExportRecord,
@@ -103,31 +104,9 @@ interface Stream {
   extra: MockDataExportRecord[];
 }
 
-const defaultEventTypes = [
-  'page',
-  'application',
-  'network',
-  'audit',
-  'infrastructure',
-  'incident',
-  'endpoint',
-  'connection',
-  'clientstatus',
-  'alert',
-];
-const defaultAlertTypes = [
-  'dlp',
-  'malware',
-  'malsite',
-  'policy',
-  'compromisedcredential',
-  'uba',
-  'securityassessment',
-  'quarantine',
-  'remediation',
-  'watchlist',
-  'ctep',
-];
+// The documented endpoints, and `events/alert`, which the threat exchange's alert pull reads.
+const defaultEventTypes: ReadonlyArray<string> = [...netskopeEventTypes, 'alert'];
+const defaultAlertTypes: ReadonlyArray<string> = netskopeLogAlertTypes;
 
 /** The documented endpoints, for the server's `knownTypes`. */
 export const mockDataExportTypes: ReadonlyArray<readonly [MockDataExportKind, string]> = [
