@@ -67,7 +67,7 @@ export interface ReferenceHostOptions {
   logger?: Logger;
   /**
    * Plugins the host can run.
-   * @default {@link defaultHostPlugins}: the sample, feed, Netskope, CrowdStrike, MISP and TAXII plugins
+   * @default {@link defaultHostPlugins} and a file sink confined to `<dataDir>/logs`
    */
   plugins?: ReadonlyArray<AnyPluginDefinition>;
   /** Storage to use instead of the one `config.storage` describes (tests). */
@@ -88,7 +88,12 @@ export interface ReferenceHostOptions {
   demo?: ThreatDemoOptions;
 }
 
-/** The plugins a reference host runs unless told otherwise. */
+/**
+ * The plugins a reference host runs unless told otherwise (besides the file sink, which it makes
+ * for its data directory): the sample plugin; the feed, Netskope, CrowdStrike, MISP and TAXII
+ * threat exchange plugins; the Netskope log source and the syslog, webhook, Splunk HEC,
+ * Elasticsearch and S3 sinks.
+ */
 export const defaultHostPlugins: ReadonlyArray<AnyPluginDefinition> = [
   samplePlugin,
   feedPlugin,
@@ -140,7 +145,7 @@ export interface ReferenceHost {
     readonly sampleApiUrl: string;
     /** Id of the sample plugin's demo configuration. */
     readonly configurationId: string;
-    /** The sample feeds and the mock Netskope and CrowdStrike tenants. */
+    /** The sample feeds, the mock Netskope, CrowdStrike and MISP servers, the TAXII partner. */
     readonly threat: ThreatDemoServices;
     /** The mock tenant's event stream, the syslog receiver and the alert file's routes. */
     readonly logs: LogDemoServices;
@@ -390,6 +395,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       url,
       exchange,
       cte,
+      ...(cls ? { cls } : {}),
       config,
       applied,
       appliedThreatSettings,

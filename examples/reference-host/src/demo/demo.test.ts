@@ -191,6 +191,7 @@ async function shipsLogs(host: ReferenceHost, dataDir: string): Promise<void> {
     sinks: Array<{ sinkId: string; state: string }>;
   };
   expect(status.running).toBe(true);
+  expect(host.cls?.status().running).toBe(true);
   expect(status.sinks.map((sink) => sink.sinkId).sort()).toEqual([logDemoIds.file, logDemoIds.syslog]);
   const metrics = await (await fetch(`${host.url}/metrics`)).text();
   expect(metrics).toContain('ce_cls_');
