@@ -491,6 +491,20 @@ describe('LogShipper', () => {
     expect(harness.cls.status().sinks[0]?.state).not.toBe('blocked');
   });
 
+  it('stops fetching a stream once it says it is finished (a backfill past its end)', async () => {
+    const source = testLogSource('netskope', { total: 25, pageSize: 10, finite: true, mode: 'checkpoint' });
+    const siem = recordingLogSink('siem');
+    const harness = await boot([source.plugin, siem.plugin], {
+      routes: [{ id: 'all', source: 'netskope', format: 'cef', sinks: ['siem'] }],
+    });
+    await until(harness, () => harness.cls.status().sources[0]?.streams[0]?.state === 'finished', 'finished');
+    expect(ids(siem)).toEqual(expected('events/page', 25));
+    const fetches = source.requests.length;
+    expect(fetches).toBe(3);
+    await harness.clock.advance(60_000);
+    expect(source.requests.length).toBe(fetches);
+  });
+
   it('derives deterministic record ids when the source has none', async () => {
     const source = testLogSource('netskope', {
       total: 12,

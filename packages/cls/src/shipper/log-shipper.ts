@@ -41,6 +41,7 @@ export type StreamState =
   | 'backpressure'
   | 'retrying'
   | 'blocked'
+  | 'finished'
   | 'stopped';
 
 /** What a sink is doing. */
@@ -561,6 +562,12 @@ export class LogShipper {
         failures = 0;
         stream.lastError = undefined;
         if (!page) return;
+        // A stream that will never have more (a backfill past its end) is done: its last page is
+        // durable and its checkpoint stored, so a restart does not read it again either.
+        if (page.finished && !page.more) {
+          stream.state = 'finished';
+          return;
+        }
         const wait = page.more ? (page.waitMs ?? 0) : (page.waitMs ?? this.options.pollIntervalMs);
         if (wait > 0) {
           stream.state = 'idle';

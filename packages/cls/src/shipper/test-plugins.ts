@@ -59,6 +59,8 @@ export interface TestLogSourceOptions {
   fetchDelayMs?: number;
   /** Called with every request, e.g. to log it to a file in crash tests. */
   onRequest?: (request: LogFetchRequest) => void;
+  /** A bounded stream (a backfill): its last page says `finished`. @default false */
+  finite?: boolean;
 }
 
 /** A deterministic source for shipper tests, with hooks to break it. */
@@ -133,6 +135,7 @@ export function testLogSource(id: string, options: TestLogSourceOptions = {}): T
       records,
       checkpoint: { page: next },
       more: next < pages,
+      ...(options.finite && next === pages ? { finished: true } : {}),
       ...(last && typeof last.timestamp === 'number' ? { latestTimestamp: last.timestamp * 1000 } : {}),
     };
   };
