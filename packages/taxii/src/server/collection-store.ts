@@ -150,7 +150,8 @@ export interface TaxiiAddContext {
  * a store only selects and pages. Entries come back in `date_added` order.
  *
  * Errors: throw a `CeError` with code `VALIDATION_FAILED` for a bad filter or `next` token (the
- * server answers 400) or `NOT_FOUND` (404); anything else becomes a 500 without details.
+ * server answers 400), `NOT_FOUND` (404) or `NOT_SUPPORTED` for what the collection does not
+ * allow (403, e.g. deleting from a published list); anything else becomes a 500 without details.
  */
 export interface TaxiiCollectionStore {
   /** The collections this principal may see, with its permissions on each. */

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { createMemoryLogger } from '@ce/core';
+import { CeError, createMemoryLogger } from '@ce/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indicator, listen, type RunningServer, uuid } from '../__fixtures__/test-server.js';
 import type { TaxiiCollectionStore } from './collection-store.js';
@@ -62,6 +62,9 @@ describe('createTaxiiServer', () => {
       ...store,
       async listCollections() {
         throw new Error('connection refused: password=hunter2hunter2');
+      },
+      async deleteObject() {
+        throw new CeError('NOT_SUPPORTED', 'this collection keeps every version');
       },
     };
     const handler = createTaxiiServer({
@@ -409,6 +412,18 @@ describe('createTaxiiServer', () => {
     });
     expect(JSON.stringify(logger.records)).not.toContain('hunter2');
     expect(JSON.stringify(logger.records)).not.toContain('alice-password-1');
+  });
+
+  it('answers 403 with the reason when the store does not support the operation', async () => {
+    const response = await call(`/taxii2/failing/collections/${open}/objects/${indicator(1).id}/`, {
+      method: 'DELETE',
+    });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual({
+      title: 'Forbidden',
+      description: 'this collection keeps every version',
+      http_status: '403',
+    });
   });
 
   it('survives a client that disconnects mid-body', async () => {

@@ -669,6 +669,11 @@ export function createTaxiiServer(options: TaxiiServerOptions): TaxiiRequestList
         status = 400;
         title = 'Bad request';
         description = ce.message;
+      } else if (ce.code === 'NOT_SUPPORTED') {
+        // The store does not offer this on the collection (a read-only published list).
+        status = 403;
+        title = 'Forbidden';
+        description = ce.message;
       } else {
         status = 500;
         title = 'Internal server error';
