@@ -17,9 +17,9 @@ import { notJsonReason, payloadAsJson } from './batch-encoding.js';
 import { BatchProgress } from './batch-progress.js';
 import {
   excerpt,
-  guardSession,
   httpTransportSchema,
   sendOnce,
+  sinkCapability,
   statusError,
   transportOptions,
 } from './sink-http.js';
@@ -281,11 +281,10 @@ async function openElasticsearchSession(
 }
 
 /** The Elasticsearch/OpenSearch sink capability (see {@link elasticsearchSinkPlugin}). */
-export const elasticsearchSink: LogSinkCapability<ElasticsearchConfig> = {
-  formats: ['json', 'cef', 'leef', 'syslog'],
-  limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: async (context) => guardSession('Elasticsearch', await openElasticsearchSession(context)),
-};
+export const elasticsearchSink: LogSinkCapability<ElasticsearchConfig> = sinkCapability(
+  'Elasticsearch',
+  openElasticsearchSession,
+);
 
 /**
  * Log shipper sink for Elasticsearch and OpenSearch: `_bulk` requests of `create` actions whose

@@ -17,7 +17,7 @@ import {
   notJsonReason,
   payloadAsJson,
 } from './batch-encoding.js';
-import { guardSession } from './sink-http.js';
+import { sinkCapability } from './sink-http.js';
 
 /** Settings of the file sink. */
 export const fileSinkConfigSchema = z.object({
@@ -299,16 +299,12 @@ export function createFileSinkPlugin(
   options: FileSinkPluginOptions,
 ): DefinedPlugin<typeof fileSinkConfigSchema> {
   const allowed = options.allowedDirectories.map((directory) => resolve(directory));
-  const sink: LogSinkCapability<FileSinkConfig> = {
-    formats: ['json', 'cef', 'leef', 'syslog'],
-    // Files hold payloads only: the shipper need not spool the records.
-    limits: (config) => ({
-      maxBatchItems: config.maxBatchItems,
-      maxBatchBytes: config.maxBatchBytes,
-      records: false,
-    }),
-    open: async (context) => guardSession('file', await openFileSession(context, allowed)),
-  };
+  // Files hold payloads only: the shipper need not spool the records.
+  const sink: LogSinkCapability<FileSinkConfig> = sinkCapability(
+    'file',
+    (context) => openFileSession(context, allowed),
+    { records: false },
+  );
   return definePlugin({
     id: 'file-sink',
     name: 'Rotating local files',

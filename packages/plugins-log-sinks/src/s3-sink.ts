@@ -14,10 +14,10 @@ import { type AwsCredentials, sha256Hex, signV4, uriEncode } from './aws-sigv4.j
 import { encodeItems, envelopeJson, notJsonReason, payloadAsJson } from './batch-encoding.js';
 import {
   excerpt,
-  guardSession,
   httpTransportSchema,
   type SinkResponse,
   sendOnce,
+  sinkCapability,
   statusError,
   transportOptions,
 } from './sink-http.js';
@@ -256,11 +256,7 @@ async function openS3Session(context: PluginContext<S3Config>): Promise<LogSinkS
 }
 
 /** The S3 sink capability (see {@link s3SinkPlugin}). */
-export const s3Sink: LogSinkCapability<S3Config> = {
-  formats: ['json', 'cef', 'leef', 'syslog'],
-  limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: async (context) => guardSession('S3', await openS3Session(context)),
-};
+export const s3Sink: LogSinkCapability<S3Config> = sinkCapability('S3', openS3Session);
 
 /**
  * Log shipper sink for S3 and S3-compatible object stores (MinIO, Ceph, R2...): one

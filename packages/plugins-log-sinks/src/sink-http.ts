@@ -2,6 +2,7 @@ import {
   CeError,
   type ErrorCode,
   HttpError,
+  type LogSinkCapability,
   type LogSinkSession,
   type PluginContext,
   parseRetryAfter,
@@ -170,6 +171,27 @@ export const headerValueSchema = z
   .string()
   .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value cannot hold control characters or line breaks')
   .max(8_192);
+
+/**
+ * The sink capability every sink of this package declares: all four formats, the configuration's
+ * batch limits (`records: false` for sinks that write payloads only), and sessions guarded by
+ * {@link guardSession}.
+ */
+export function sinkCapability<Config extends { maxBatchItems: number; maxBatchBytes: number }>(
+  name: string,
+  openSession: (context: PluginContext<Config>) => Promise<LogSinkSession>,
+  options: { records?: boolean } = {},
+): LogSinkCapability<Config> {
+  return {
+    formats: ['json', 'cef', 'leef', 'syslog'],
+    limits: (config) => ({
+      maxBatchItems: config.maxBatchItems,
+      maxBatchBytes: config.maxBatchBytes,
+      ...(options.records === false ? { records: false } : {}),
+    }),
+    open: async (context) => guardSession(name, await openSession(context)),
+  };
+}
 
 /**
  * Wraps a session so that `close` is idempotent and a delivery after it fails with `ABORTED`

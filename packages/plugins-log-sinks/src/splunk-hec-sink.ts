@@ -17,10 +17,10 @@ import { notJsonReason, payloadAsJson } from './batch-encoding.js';
 import { BatchProgress } from './batch-progress.js';
 import {
   excerpt,
-  guardSession,
   httpTransportSchema,
   type SinkResponse,
   sendOnce,
+  sinkCapability,
   statusError,
   transportOptions,
 } from './sink-http.js';
@@ -322,11 +322,10 @@ async function openSplunkHecSession(context: PluginContext<SplunkHecConfig>): Pr
 }
 
 /** The Splunk HEC sink capability (see {@link splunkHecSinkPlugin}). */
-export const splunkHecSink: LogSinkCapability<SplunkHecConfig> = {
-  formats: ['json', 'cef', 'leef', 'syslog'],
-  limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: async (context) => guardSession('Splunk HEC', await openSplunkHecSession(context)),
-};
+export const splunkHecSink: LogSinkCapability<SplunkHecConfig> = sinkCapability(
+  'Splunk HEC',
+  openSplunkHecSession,
+);
 
 /**
  * Log shipper sink for the Splunk HTTP Event Collector: batches of events in the JSON event

@@ -20,12 +20,12 @@ import {
 } from './batch-encoding.js';
 import {
   excerpt,
-  guardSession,
   headerNameSchema,
   headerValueSchema,
   httpTransportSchema,
   scrubSecrets,
   sendOnce,
+  sinkCapability,
   statusError,
   transportOptions,
 } from './sink-http.js';
@@ -192,11 +192,7 @@ async function openWebhookSession(context: PluginContext<WebhookConfig>): Promis
 }
 
 /** The webhook sink capability (see {@link webhookSinkPlugin}). */
-export const webhookSink: LogSinkCapability<WebhookConfig> = {
-  formats: ['json', 'cef', 'leef', 'syslog'],
-  limits: (config) => ({ maxBatchItems: config.maxBatchItems, maxBatchBytes: config.maxBatchBytes }),
-  open: async (context) => guardSession('webhook', await openWebhookSession(context)),
-};
+export const webhookSink: LogSinkCapability<WebhookConfig> = sinkCapability('webhook', openWebhookSession);
 
 /**
  * Log shipper sink that POSTs batches to an HTTP receiver: a JSON array, NDJSON or text lines,
