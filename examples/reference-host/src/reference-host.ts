@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { type LogShipper, type LogShipperOptions, logShipper } from '@ce/cls';
+import { type LogShipper, type LogShipperOptions, logShipper, validateLogShipperOptions } from '@ce/cls';
 import {
   type AnyPluginDefinition,
   CeError,
@@ -114,13 +114,26 @@ export function hostLogDirectory(dataDir: string): string {
   return join(dataDir, 'logs');
 }
 
-/** The log shipper's options from the resolved `cls` section. */
+/**
+ * The log shipper's options from the resolved `cls` section, checked by the shipper itself; its
+ * issues are reported where they are in the file (`cls.routes[0].format`).
+ */
 function shipperOptions(cls: HostClsConfig): LogShipperOptions {
-  return {
+  const options: LogShipperOptions = {
     routes: cls.routes as unknown as LogShipperOptions['routes'],
     spool: cls.spool,
     ...(cls.pollIntervalMs !== undefined ? { pollIntervalMs: cls.pollIntervalMs } : {}),
   };
+  try {
+    validateLogShipperOptions(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      'invalid log shipper options',
+      error.issues.map((issue) => ({ ...issue, path: issue.path ? `cls.${issue.path}` : 'cls' })),
+    );
+  }
+  return options;
 }
 
 /** A running reference host. */
@@ -278,14 +291,6 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       http: config.http,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
-    }).catch((error: unknown) => {
-      // The shipper checks its routes itself; say where they are in the file.
-      if (error instanceof ConfigError && error.message.startsWith('invalid log shipper options'))
-        throw new ConfigError(
-          'invalid log shipper options',
-          error.issues.map((issue) => ({ ...issue, path: issue.path ? `cls.${issue.path}` : 'cls' })),
-        );
-      throw error;
     });
     const cte = exchange.modules.cte;
     const cls = (exchange.modules as { cls?: LogShipper }).cls;

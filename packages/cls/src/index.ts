@@ -114,6 +114,7 @@ export type {
   LogShipperOptions,
   SpoolOpener,
 } from './shipper/shipper-options.js';
+export { validateLogShipperOptions } from './shipper/shipper-options.js';
 // Spool
 export type { DiskSpool, DiskSpoolOptions, DiskSpoolRecovery } from './spool/disk-spool.js';
 export { openDiskSpool } from './spool/disk-spool.js';

@@ -246,6 +246,17 @@ export interface ResolvedShipperOptions {
 }
 
 /**
+ * Checks log shipper options without building the module, so a host can report them as part of
+ * its own configuration before it starts anything.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming every bad option (`routes[1].filter`).
+ */
+export function validateLogShipperOptions(options: LogShipperOptions): void {
+  const { openSpool: _openSpool, ...input } = options;
+  resolveShipperOptions(input);
+}
+
+/**
  * Validates the shipper's options and fills in defaults.
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming every bad path (`routes[1].filter`, `spool.maxBytesPerSink`).
