@@ -162,8 +162,3 @@ export async function readAllText(chunks: AsyncIterable<Buffer>): Promise<string
   const text = Buffer.concat(parts).toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
-
-/** Wraps one buffer as a chunk stream. */
-export async function* singleChunk(buffer: Buffer): AsyncGenerator<Buffer> {
-  if (buffer.length > 0) yield buffer;
-}

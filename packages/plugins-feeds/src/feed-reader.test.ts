@@ -1,10 +1,15 @@
 import type { IndicatorReportInput } from '@ce/core';
 import { describe, expect, it } from 'vitest';
-import { maybeGunzip, singleChunk } from './feed-body.js';
+import { maybeGunzip } from './feed-body.js';
 import { feedConfigSchema } from './feed-config.js';
 import { readFeedFixture } from './feed-mock-server.js';
 import { createFeedParser } from './feed-parser.js';
 import { FeedStats, readFeedIndicators } from './feed-reader.js';
+
+/** One buffer as a chunk stream, as an HTTP body or a file arrives. */
+async function* singleChunk(buffer: Buffer): AsyncGenerator<Buffer> {
+  if (buffer.length > 0) yield buffer;
+}
 
 async function read(config: Record<string, unknown>, body: string | Buffer) {
   const parser = createFeedParser(feedConfigSchema.parse({ url: 'https://feeds.example.com/x', ...config }));
