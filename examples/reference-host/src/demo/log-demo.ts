@@ -59,10 +59,20 @@ export async function startLogDemo(
 ): Promise<LogDemoServices> {
   const now = options.now ?? Date.now;
   const perType = options.recordsPerType ?? 500;
+  // The records span the last 23 hours, inside the source's 24-hour first lookback even when the
+  // first poll comes seconds after the tenant started: a record exactly 24 hours old would fall
+  // outside it on a slow machine.
+  const to = Math.floor(now() / 1_000);
   const tenant = await startNetskopeMockServer({
     token: tenantToken,
     now,
-    generate: { perType, events: ['page', 'application'], alerts: ['dlp', 'malware'] },
+    generate: {
+      perType,
+      events: ['page', 'application'],
+      alerts: ['dlp', 'malware'],
+      from: to - 23 * 3_600,
+      to,
+    },
   });
   let syslog: SyslogReceiver;
   try {
