@@ -327,6 +327,46 @@ export type {
   ThreatExchangeCapabilities,
   ThreatSourceCapability,
 } from './threat/threat-capabilities.js';
+// Ticket orchestrator: model, store interface, plugin capabilities
+export type {
+  AlertPage,
+  AlertPullRequest,
+  AlertSourceCapability,
+  AlertStatusWriteBack,
+  RemoteTicket,
+  TicketCreateRequest,
+  TicketDestinationCapability,
+  TicketDestinationLimits,
+  TicketOrchestratorCapabilities,
+  TicketResolveRequest,
+  TicketSyncItem,
+  TicketSyncResult,
+  TicketUpdateRequest,
+} from './tickets/ticket-capabilities.js';
+export type {
+  Alert,
+  AlertDisposition,
+  AlertDispositionKind,
+  AlertInput,
+  OutboxEntry,
+  OutboxOperation,
+  StoredAlert,
+  Ticket,
+  TicketApproval,
+  TicketError,
+  TicketStatus,
+  TicketStatusChange,
+  TicketTarget,
+} from './tickets/ticket-model.js';
+export { alertInputSchema, openTicketStatuses, ticketStatuses } from './tickets/ticket-model.js';
+export type {
+  AlertQuery,
+  OutboxQuery,
+  TicketQuery,
+  TicketStore,
+  TicketStoreCommit,
+  TicketWrite,
+} from './tickets/ticket-store.js';
 export type { Clock } from './time/clock.js';
 // Time and events
 export { FakeClock, systemClock } from './time/clock.js';

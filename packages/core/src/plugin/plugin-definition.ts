@@ -4,6 +4,7 @@ import type { HttpClientOptions } from '../http/http-client.js';
 import type { LogShipperCapabilities } from '../logs/log-capabilities.js';
 import type { ModuleName } from '../schemas/common.js';
 import type { ThreatExchangeCapabilities } from '../threat/threat-capabilities.js';
+import type { TicketOrchestratorCapabilities } from '../tickets/ticket-capabilities.js';
 import type { PluginContext } from './plugin-context.js';
 
 /**
@@ -35,6 +36,8 @@ export interface PluginModuleCapabilities<Config> {
   cte?: ThreatExchangeCapabilities<Config>;
   /** Log shipper: read events and alerts, deliver formatted records. */
   cls?: LogShipperCapabilities<Config>;
+  /** Ticket orchestrator: pull alerts, create and sync tickets, send notifications. */
+  cto?: TicketOrchestratorCapabilities<Config>;
 }
 
 /** Capability flags a plugin declares so that hosts and user interfaces know what it can do. */

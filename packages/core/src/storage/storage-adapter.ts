@@ -28,6 +28,7 @@
  */
 
 import type { IocStore } from '../threat/ioc-store.js';
+import type { TicketStore } from '../tickets/ticket-store.js';
 
 /** A value read from a {@link KeyValueStore}, with its version for compare-and-set. */
 export interface VersionedEntry<T = unknown> {
@@ -216,6 +217,12 @@ export interface StorageAdapter extends StorageStores {
    * {@link StorageAdapter.close} its calls fail with `STORAGE_FAILED` like every other store's.
    */
   readonly iocs: IocStore;
+  /**
+   * The ticket orchestrator's tickets, alerts and outbox, when the adapter keeps them (the memory
+   * and SQLite adapters do). Like {@link StorageAdapter.iocs}, its commits are atomic on their own
+   * and not part of {@link StorageAdapter.transaction}.
+   */
+  readonly tickets?: TicketStore;
   /**
    * Creates tables, runs migrations. Idempotent. Call it once at startup; an implementation may
    * also run it on first use.
