@@ -17,3 +17,9 @@ export type {
   ThreatSourceContractOptions,
 } from './threat-exchange-contract.js';
 export { runThreatDestinationContract, runThreatSourceContract } from './threat-exchange-contract.js';
+// Ticket orchestrator
+export type {
+  TicketDestinationContractOptions,
+  TicketDestinationContractSetup,
+} from './ticket-destination-contract.js';
+export { runTicketDestinationContract } from './ticket-destination-contract.js';
