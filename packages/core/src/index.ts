@@ -143,6 +143,39 @@ export {
 } from './plugin/plugin-definition.js';
 export type { PluginManifest } from './plugin/plugin-registry.js';
 export { PluginRegistry } from './plugin/plugin-registry.js';
+// Risk exchange: model, store interface, plugin capabilities
+export type {
+  RiskActionCapability,
+  RiskActionDescriptor,
+  RiskActionItem,
+  RiskActionResult,
+  RiskExchangeCapabilities,
+  RiskPage,
+  RiskPullRequest,
+  RiskSourceCapability,
+} from './risk/risk-capabilities.js';
+export type {
+  EntityType,
+  NormalizedScore,
+  RiskActionKind,
+  RiskActionLogEntry,
+  RiskDailyRollup,
+  RiskEntity,
+  RiskNormalizationSpec,
+  RiskNormalizationStrategy,
+  RiskObservationInput,
+  RiskRuleState,
+  RiskSourceScore,
+} from './risk/risk-model.js';
+export { builtInEntityTypes } from './risk/risk-model.js';
+export type {
+  RiskActionQuery,
+  RiskEntityQuery,
+  RiskEntityWrite,
+  RiskRollupQuery,
+  RiskStore,
+  RiskStoreCommit,
+} from './risk/risk-store.js';
 // Rule engine
 export type { CidrBlock, IpAddress } from './rules/cidr.js';
 export { CidrSet, parseCidr, parseIp } from './rules/cidr.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FieldIssue } from '../errors/validation-error.js';
 import type { HttpClientOptions } from '../http/http-client.js';
 import type { LogShipperCapabilities } from '../logs/log-capabilities.js';
+import type { RiskExchangeCapabilities } from '../risk/risk-capabilities.js';
 import type { ModuleName } from '../schemas/common.js';
 import type { ThreatExchangeCapabilities } from '../threat/threat-capabilities.js';
 import type { TicketOrchestratorCapabilities } from '../tickets/ticket-capabilities.js';
@@ -38,6 +39,8 @@ export interface PluginModuleCapabilities<Config> {
   cls?: LogShipperCapabilities<Config>;
   /** Ticket orchestrator: pull alerts, create and sync tickets, send notifications. */
   cto?: TicketOrchestratorCapabilities<Config>;
+  /** Risk exchange: read scores and entities, act on entities. */
+  cre?: RiskExchangeCapabilities<Config>;
 }
 
 /** Capability flags a plugin declares so that hosts and user interfaces know what it can do. */

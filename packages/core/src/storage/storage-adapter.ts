@@ -27,6 +27,7 @@
  * @module
  */
 
+import type { RiskStore } from '../risk/risk-store.js';
 import type { IocStore } from '../threat/ioc-store.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 
@@ -223,6 +224,11 @@ export interface StorageAdapter extends StorageStores {
    * and not part of {@link StorageAdapter.transaction}.
    */
   readonly tickets?: TicketStore;
+  /**
+   * The risk exchange's entities, rollups, rule states and action log, when the adapter keeps them
+   * (the memory and SQLite adapters do). Its commits are atomic on their own.
+   */
+  readonly risk?: RiskStore;
   /**
    * Creates tables, runs migrations. Idempotent. Call it once at startup; an implementation may
    * also run it on first use.
