@@ -11,6 +11,14 @@ export { logSinkContractPayloads, runLogSinkContract } from './log-sink-contract
 // Log shipper
 export type { LogSourceContractOptions } from './log-source-contract.js';
 export { runLogSourceContract } from './log-source-contract.js';
+// Risk exchange
+export type {
+  RiskActionContractOptions,
+  RiskActionContractSetup,
+  RiskSourceContractOptions,
+  RiskSourceContractSetup,
+} from './risk-exchange-contract.js';
+export { runRiskActionContract, runRiskSourceContract } from './risk-exchange-contract.js';
 export type {
   ContractSetup,
   ThreatDestinationContractOptions,
