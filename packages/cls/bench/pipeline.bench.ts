@@ -6,14 +6,17 @@
  * Issue targets: 120,000 events/s end to end, resident memory under 300 MB.
  *
  * Run: `node --import tsx --conditions=@ce/source packages/cls/bench/pipeline.bench.ts`.
- * `CE_BENCH_COUNT` sets the events per case (default 1,000,000); `CE_BENCH_CASES` picks cases
- * (`baseline,memory,disk,disk-nosync`).
+ * `CE_BENCH_COUNT` sets the events per case (default 1,000,000; the issue's memory figure is for
+ * 5,000,000); `CE_BENCH_CASES` picks cases (`baseline,memory,disk,disk-nosync`). Each case runs in
+ * its own process, from this file bundled to JavaScript and run by plain `node` as a deployment
+ * runs the SDK, so that neither another case's heap nor the TypeScript loader shows in its RSS.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compileCefFormatter, defaultMappings, type LogShipper, logShipper, resolveMapping } from '@ce/cls';
 import {
   type AnyPluginDefinition,
@@ -24,6 +27,7 @@ import {
   pluginSpecVersion,
 } from '@ce/core';
 import { z } from 'zod';
+import { bundleForNode } from '../../../scripts/bundle-for-node.js';
 import { createRandom, pageEvent } from './generate-events.js';
 
 const count = Number(process.env.CE_BENCH_COUNT ?? 1_000_000);
@@ -269,9 +273,10 @@ if (process.env.CE_BENCH_CHILD) {
 
 // Each case in a process of its own, so that one case's heap does not inflate the next one's RSS.
 clearInterval(sampler);
+const bundle = await bundleForNode(fileURLToPath(import.meta.url));
 const results: Result[] = [];
 for (const name of cases) {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string], {
+  const child = spawn(process.execPath, ['--expose-gc', bundle], {
     env: { ...process.env, CE_BENCH_CHILD: '1', CE_BENCH_CASES: name },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

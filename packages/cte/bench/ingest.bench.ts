@@ -18,10 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { createCloudExchange, createMemoryStorage, type StorageAdapter } from '@ce/core';
 import { createSqliteStorage } from '@ce/storage-sqlite';
 import Database from 'better-sqlite3';
+import { bundleForNode } from '../../../scripts/bundle-for-node.js';
 import { recordingDestination } from '../src/engine/test-plugins.js';
 import type { ThreatExchange } from '../src/engine/threat-exchange.js';
 import { threatExchange } from '../src/engine/threat-exchange-module.js';
-import { bundleForNode } from './bundle-for-node.js';
 import { createIndicatorGenerator } from './generate-indicators.js';
 
 const count = Number(process.env.CE_BENCH_COUNT ?? 1_000_000);
