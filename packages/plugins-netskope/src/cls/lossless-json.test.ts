@@ -102,4 +102,59 @@ describe('parseJsonLossless', () => {
       expect(parseJsonLossless(sample, { stringKeys: new Set(['nothing']) })).toEqual(JSON.parse(sample));
     }
   });
+
+  it('puts back the right digits when a key repeats, nests, or first holds a small value', () => {
+    const text =
+      '{"result":[{"id":5,"x":{"id":18446744073709551615}},{"id":9223372036854775807,"note":"\\"id\\":9223372036854775806"},{"id":-9223372036854775807}]}';
+    expect(parseJsonLossless(text)).toEqual({
+      result: [
+        { id: 5, x: { id: '18446744073709551615' } },
+        { id: '9223372036854775807', note: '"id":9223372036854775806' },
+        { id: '-9223372036854775807' },
+      ],
+    });
+  });
+
+  it('falls back to the exact scan where the walk cannot be sure: arrays, index-like keys, rounded floats', () => {
+    expect(parseJsonLossless('{"a":[18446744073709551615, 1]}')).toEqual({ a: ['18446744073709551615', 1] });
+    expect(parseJsonLossless('{"b":1,"7":18446744073709551615}')).toEqual({
+      b: 1,
+      7: '18446744073709551615',
+    });
+    expect(parseJsonLossless('{"f":12345678901234567.5}')).toEqual({ f: 12345678901234567.5 });
+  });
+
+  it('agrees with the exact scanner on random documents full of traps', () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
+    const keys = ['id', 'request_id', 'n', 'x"y', 'note', '12', 'deep'];
+    const bigs = ['18446744073709551615', '-9223372036854775808', '9007199254740993', '9007199254740991'];
+    const value = (depth: number): string => {
+      const roll = random();
+      if (roll < 0.25) return pick(bigs);
+      if (roll < 0.35) return pick(['1.0', '2e3', '-7', '0', '12345678901234567.5', '1e300']);
+      if (roll < 0.6)
+        return JSON.stringify(
+          pick(['"id":18446744073709551614', 'plain', 'a\\', '\\"request_id\\": 9223372036854775806', 'zoë']),
+        );
+      if (roll < 0.8 && depth < 3)
+        return `[${Array.from({ length: 1 + Math.floor(random() * 3) }, () => value(depth + 1)).join(',')}]`;
+      if (depth < 3) return object(depth + 1);
+      return 'null';
+    };
+    const object = (depth: number): string =>
+      `{${Array.from({ length: 1 + Math.floor(random() * 4) }, () => `${JSON.stringify(pick(keys))}:${value(depth)}`).join(',')}}`;
+    const stringKeys = new Set(['request_id', 'id']);
+    for (let round = 0; round < 2_000; round++) {
+      const text = object(0);
+      expect(parseJsonLossless(text), text).toEqual(JSON.parse(quoteUnsafeIntegers(text)));
+      expect(parseJsonLossless(text, { stringKeys }), text).toEqual(
+        JSON.parse(quoteUnsafeIntegers(text, { stringKeys })),
+      );
+    }
+  });
 });

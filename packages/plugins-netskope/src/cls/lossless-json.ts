@@ -2,8 +2,9 @@
  * JSON parsing that keeps 64-bit integers. Netskope's records carry identifiers such as
  * `transaction_id` as JSON numbers up to 2^63, which `JSON.parse` rounds to the nearest double:
  * `7379289410245673217` becomes `7379289410245673000`, and a SIEM then correlates the wrong
- * session. One pass over the text wraps such integer literals in quotes, then the native parser
- * does the rest, so the cost over `JSON.parse` is one scan (strings are skipped with `indexOf`).
+ * session. `JSON.parse` does the parsing; a walk over its result then puts back the exact digits
+ * of each rounded integer, found by its key in the text. Where that cannot be certain, an exact
+ * scanner that skips strings wraps the unsafe integer literals in quotes before parsing instead.
  *
  * @module
  */
@@ -11,8 +12,9 @@
 /** Options of {@link parseJsonLossless}. */
 export interface LosslessJsonOptions {
   /**
-   * Keys whose integer values always become strings, whatever their size, so that a field has
-   * one type in every record (a SIEM index maps a field once). Integers beyond
+   * Keys whose integer values (whole numbers, `12` or `12.0` alike) always become their decimal
+   * strings, whatever their size, so that a field has one type in every record (a SIEM index maps
+   * a field once). Integers beyond
    * `Number.MAX_SAFE_INTEGER` become strings under any key.
    * @default none
    */
@@ -54,6 +56,19 @@ function isDigit(code: number): boolean {
 
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** Whether the value at `start` follows `:` and the last string closed, a key in `keys`. */
+function valueOfKey(
+  text: string,
+  start: number,
+  keys: ReadonlySet<string>,
+  keyStart: number,
+  keyEnd: number,
+): boolean {
+  let j = start - 1;
+  while (j >= 0 && isSpace(text.charCodeAt(j))) j--;
+  return text.charCodeAt(j) === COLON && keys.has(text.slice(keyStart, keyEnd));
 }
 
 /**
@@ -99,22 +114,31 @@ export function quoteUnsafeIntegers(text: string, options: LosslessJsonOptions =
       const digitsEnd = i;
       const next = i < length ? text.charCodeAt(i) : 0;
       if (next === DOT || next === LOWER_E || next === UPPER_E) {
-        // A fraction or an exponent: a float, kept as a number.
+        // A fraction or an exponent: a float, kept as a number, unless it is a whole number under
+        // one of the keys (`1.0`, `2e3`), which becomes its decimal string as an integer would.
         i++;
         while (i < length) {
           const c = text.charCodeAt(i);
           if (isDigit(c) || c === DOT || c === LOWER_E || c === UPPER_E || c === PLUS || c === MINUS) i++;
           else break;
         }
+        const number = Number(text.slice(start, i));
+        if (
+          keys !== undefined &&
+          Number.isSafeInteger(number) &&
+          keyEnd >= 0 &&
+          valueOfKey(text, start, keys, keyStart, keyEnd)
+        ) {
+          parts ??= [];
+          parts.push(text.slice(copied, start), '"', String(number), '"');
+          copied = i;
+        }
         continue;
       }
       if (digitsEnd === digitsStart) continue; // a lone '-': invalid, JSON.parse reports it
-      let quote = unsafeDigits(text, digitsStart, digitsEnd);
-      if (!quote && keys !== undefined && keyEnd >= 0) {
-        let j = start - 1;
-        while (j >= 0 && isSpace(text.charCodeAt(j))) j--;
-        if (text.charCodeAt(j) === COLON) quote = keys.has(text.slice(keyStart, keyEnd));
-      }
+      const quote =
+        unsafeDigits(text, digitsStart, digitsEnd) ||
+        (keys !== undefined && keyEnd >= 0 && valueOfKey(text, start, keys, keyStart, keyEnd));
       if (quote) {
         parts ??= [];
         parts.push(text.slice(copied, start), '"', text.slice(start, digitsEnd), '"');
@@ -131,39 +155,82 @@ export function quoteUnsafeIntegers(text: string, options: LosslessJsonOptions =
 
 // Any run of 16 digits: without one, no integer can be unsafe.
 const longDigitRun = /\d{16}/;
-// An integer of 16 digits or more in a value position: after `:`, `[` or `,`, before `,`, `]` or `}`.
-const unsafeCandidate = /([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
-const keyPatterns = new WeakMap<ReadonlySet<string>, RegExp>();
 
-function keyPattern(keys: ReadonlySet<string>): RegExp {
-  let pattern = keyPatterns.get(keys);
-  if (!pattern) {
-    const names = [...keys].map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-    pattern = new RegExp(`("(?:${names})"\\s*:\\s*)(-?\\d+)(?=\\s*[,\\]}])`, 'g');
-    keyPatterns.set(keys, pattern);
-  }
-  return pattern;
+/** Thrown inside the fast path when it cannot be sure; the exact scanner then decides. */
+class NotSure extends Error {}
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
 /**
- * The fast path: two regular-expression passes instead of a walk over every string. A candidate
- * can also sit inside a string (`"a:12345678901234567,b"`); quoting it there always makes the
- * text invalid (the inserted quote closes the string and digits follow it, which JSON never
- * allows), so a clean `JSON.parse` of the result proves that no candidate was inside a string.
+ * Finds, at or after `from`, the integer literal of `"key": <digits>` that `JSON.parse` turned
+ * into `value`, and returns its digits; `end` receives the offset after them. In valid JSON an
+ * unescaped `"key"` followed by `:` is always that key (inside a string every quote is escaped),
+ * so the only candidates to skip are escaped ones and other values under the same key.
  */
-function quoteCandidates(text: string, keys: ReadonlySet<string> | undefined): string {
-  let out = text;
-  if (keys !== undefined && keys.size > 0) {
-    out = out.replace(keyPattern(keys), (match: string, prefix: string, digits: string, offset: number) =>
-      // A key's opening quote follows `{`, `,` or blanks; after a backslash it is an escaped quote.
-      text.charCodeAt(offset - 1) === BACKSLASH ? match : `${prefix}"${digits}"`,
-    );
+function digitsOf(text: string, key: string, value: number, from: number, end: { at: number }): string {
+  const needle = `"${key}"`;
+  for (let at = text.indexOf(needle, from); at >= 0; at = text.indexOf(needle, at + 1)) {
+    let slashes = 0;
+    for (let j = at - 1; text.charCodeAt(j) === BACKSLASH; j--) slashes++;
+    if ((slashes & 1) === 1) continue;
+    let i = at + needle.length;
+    while (isBlank(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== COLON) continue;
+    i++;
+    while (isBlank(text.charCodeAt(i))) i++;
+    const start = i;
+    if (text.charCodeAt(i) === MINUS) i++;
+    while (isDigit(text.charCodeAt(i))) i++;
+    const next = text.charCodeAt(i);
+    if (i === start || next === DOT || next === LOWER_E || next === UPPER_E) continue;
+    const digits = text.slice(start, i);
+    if (Number(digits) === value) {
+      end.at = i;
+      return digits;
+    }
   }
-  if (!longDigitRun.test(out)) return out;
-  return out.replace(unsafeCandidate, (match: string, prefix: string, digits: string) => {
-    const sign = digits.charCodeAt(0) === MINUS ? 1 : 0;
-    return unsafeDigits(digits, sign, digits.length) ? `${prefix}"${digits}"` : match;
-  });
+  throw new NotSure();
+}
+
+/**
+ * The fast path: `JSON.parse`, then one walk over the result that puts back the exact digits of
+ * every integer it rounded, found by key in the text from a cursor that only moves forward (the
+ * walk visits keys in document order). Anything it cannot place for certain (an unsafe integer in
+ * an array, a rounded float, object keys that are array indexes, which `JSON.parse` reorders)
+ * throws {@link NotSure}.
+ */
+function parseThenRestore(text: string, keys: ReadonlySet<string> | undefined): unknown {
+  const value: unknown = JSON.parse(text);
+  const unsafePossible = longDigitRun.test(text);
+  if (!unsafePossible && keys === undefined) return value;
+  const end = { at: 0 };
+  const walk = (node: object): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) {
+        if (typeof item === 'number') {
+          if (!Number.isSafeInteger(item) && Number.isInteger(item)) throw new NotSure();
+        } else if (typeof item === 'object' && item !== null) walk(item);
+      }
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    for (const key in record) {
+      const item = record[key];
+      if (typeof item === 'number') {
+        if (Number.isSafeInteger(item)) {
+          if (keys?.has(key)) record[key] = String(item);
+        } else if (Number.isInteger(item)) {
+          const first = key.charCodeAt(0);
+          if (first >= ZERO && first <= NINE) throw new NotSure();
+          record[key] = digitsOf(text, key, item, end.at, end);
+        }
+      } else if (typeof item === 'object' && item !== null) walk(item);
+    }
+  };
+  if (typeof value === 'object' && value !== null) walk(value);
+  return value;
 }
 
 /**
@@ -178,14 +245,12 @@ function quoteCandidates(text: string, keys: ReadonlySet<string> | undefined): s
  * ```
  */
 export function parseJsonLossless(text: string, options: LosslessJsonOptions = {}): unknown {
-  const keys = options.stringKeys;
-  if ((keys === undefined || keys.size === 0) && !longDigitRun.test(text)) return JSON.parse(text);
-  const quoted = quoteCandidates(text, keys);
-  if (quoted === text) return JSON.parse(text);
+  const keys =
+    options.stringKeys !== undefined && options.stringKeys.size > 0 ? options.stringKeys : undefined;
   try {
-    return JSON.parse(quoted);
-  } catch {
-    // A candidate was inside a string (or the text is invalid): the exact scanner decides.
+    return parseThenRestore(text, keys);
+  } catch (error) {
+    if (!(error instanceof NotSure)) throw error;
     return JSON.parse(quoteUnsafeIntegers(text, options));
   }
 }
