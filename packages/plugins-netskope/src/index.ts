@@ -3,7 +3,9 @@
  * `Netskope-Api-Token`, rate limit, error mapping), the threat exchange capabilities (URL lists
  * and file hash lists as destinations, malsite and malware alerts as a source), and an in-process
  * mock tenant for tests and the offline demo; and the log shipper's source (`netskopeLogSource`):
- * events and alerts from the data export iterator, losslessly, within one rate budget per tenant.
+ * events and alerts from the data export iterator, losslessly, within one rate budget per tenant;
+ * and the ticket orchestrator's source (`cto.source` of `netskopePlugin`): alerts and DLP incidents
+ * as alerts, with ticket statuses written back to the incidents.
  *
  * @module @ce/plugins-netskope
  */
@@ -71,6 +73,44 @@ export type { UrlListActionParameters, UrlListPushLimits } from './cte/push-url-
 export { pushUrlList, urlListActionParametersSchema } from './cte/push-url-list.js';
 export type { UrlListEntriesResult, UrlListEntryOptions } from './cte/url-list-entries.js';
 export { escapeRegex, toUrlListEntries } from './cte/url-list-entries.js';
+// Ticket orchestrator
+export type { NetskopeAlertEventType, NetskopeAlertMapping } from './cto/alert-mapping.js';
+export { netskopeAlertEventTypes, netskopeRecordToAlert, netskopeSeverity } from './cto/alert-mapping.js';
+export type {
+  IncidentUpdateItem,
+  IncidentUpdateOutcome,
+  IncidentUpdatePlan,
+  IncidentUpdatePlanOptions,
+  NetskopeIncidentStatus,
+  SkippedIncidentAlert,
+} from './cto/incident-update.js';
+export {
+  defaultIncidentStatusMap,
+  incidentObjectId,
+  incidentUpdateResponseSchema,
+  netskopeIncidentBatchSize,
+  netskopeIncidentStatuses,
+  netskopeIncidentUpdatePath,
+  normalizeIncidentStatus,
+  planIncidentStatusUpdates,
+  sendIncidentUpdates,
+} from './cto/incident-update.js';
+export type {
+  NetskopeAlertSourceCheckpoint,
+  NetskopeAlertSourceConfig,
+  NetskopeAlertSourceOptions,
+  NetskopeAlertSourceSettings,
+  NetskopeAlertStreamCheckpoint,
+} from './cto/netskope-alert-source.js';
+export {
+  createNetskopeAlertSource,
+  netskopeAlertIndex,
+  netskopeAlertIndexPrefix,
+  netskopeAlertRequestedKey,
+  netskopeAlertSourceSettingsSchema,
+  netskopeIncidentStatusKey,
+  netskopeIncidentUpdateLimiters,
+} from './cto/netskope-alert-source.js';
 export type {
   MockDataExportFault,
   MockDataExportKind,
@@ -80,6 +120,7 @@ export type {
 export type { GenerateRecordOptions, MockDataExportRecord } from './mock/dataexport-records.js';
 export { generateDataExportRecord, stringifyWithBigInts } from './mock/dataexport-records.js';
 export type {
+  MockIncident,
   MockIteratorState,
   MockUrlList,
   MockWaitTimeInput,

@@ -1,6 +1,10 @@
 import { CeError, ConfigError } from '@ce/core';
 import { definePlugin } from '@ce/plugin-kit';
 import { z } from 'zod';
+import {
+  createNetskopeAlertSource,
+  netskopeAlertSourceSettingsSchema,
+} from '../cto/netskope-alert-source.js';
 import { netskopeAlertTypes, netskopeListLimits } from '../tenant/netskope-api.js';
 import { createNetskopeTenantClient } from '../tenant/tenant-client.js';
 import {
@@ -55,6 +59,13 @@ export const netskopeConfigSchema = z.object({
     .max(3_600)
     .default(10)
     .describe('Longest wait_time honoured within a pull'),
+  /**
+   * The ticket orchestrator's part: alert (and DLP incident) types to pull, and the incident
+   * status write-back. Pulls nothing until types are chosen. @default {}
+   */
+  cto: netskopeAlertSourceSettingsSchema
+    .prefault({})
+    .describe('Ticket orchestrator: alert types to pull and incident status write-back'),
 });
 
 /** The Netskope plugin's configuration type. */
@@ -66,7 +77,7 @@ export function netskopeIteratorIndex(config: NetskopeConfig, configId: string):
 }
 
 /**
- * The Netskope plugin, threat exchange part.
+ * The Netskope plugin: the threat exchange part, and the ticket orchestrator's alert source.
  *
  * - Source (`incremental`): malsite and malware alerts from the REST API v2 data export iterator,
  *   as URL and file hash indicators, one batch per page with a resumable checkpoint.
@@ -74,6 +85,9 @@ export function netskopeIteratorIndex(config: NetskopeConfig, configId: string):
  *   shared URLs, domains, host names and IPv4 addresses, within 300,000 entries and 7 MB, then
  *   deploys once; action `file-hash-list` makes an existing file hash list hold exactly the shared
  *   MD5 and SHA-256 hashes (REST API v1, so it needs `v1Token`).
+ * - Ticket orchestrator source (`cto.source`, settings under `cto`): the chosen alert types and
+ *   DLP incidents as alerts, with ticket statuses written back to the incidents (see
+ *   `createNetskopeAlertSource`).
  *
  * @example
  * ```ts
@@ -89,10 +103,16 @@ export const netskopePlugin = definePlugin({
   name: 'Netskope',
   version: '0.1.0',
   description:
-    'Shares indicators to Netskope URL lists and file hash lists, and reads malsite and malware alerts as indicators.',
-  modules: ['cte'],
+    'Shares indicators to Netskope URL lists and file hash lists, reads malsite and malware alerts as indicators, and pulls alerts and DLP incidents for tickets, writing ticket statuses back to the incidents.',
+  modules: ['cte', 'cto'],
   configSchema: netskopeConfigSchema,
-  capabilities: { check: true, 'cte.pull': true, 'cte.push': true },
+  capabilities: {
+    check: true,
+    'cte.pull': true,
+    'cte.push': true,
+    'cto.source': true,
+    'cto.writeBack': true,
+  },
   http: (config) => netskopeHttpSettings(config),
   async check(context) {
     const tenant = createNetskopeTenantClient(context);
@@ -102,6 +122,7 @@ export const netskopePlugin = definePlugin({
       message: `connected to ${netskopeBaseUrl(context.config.tenant)} (${lists.length} URL lists)`,
     };
   },
+  cto: { source: createNetskopeAlertSource() },
   cte: {
     source: {
       mode: 'incremental',

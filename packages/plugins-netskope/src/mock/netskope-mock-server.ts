@@ -102,6 +102,23 @@ export interface NetskopeMockServerOptions {
   maxUrlListBytes?: number;
   /** Bytes of a file hash list as comma-separated text. @default 8 MB */
   maxFileHashListBytes?: number;
+  /**
+   * DLP incidents the incident update API knows, besides those of `events.incident` records that
+   * carry an `object_id` (which are added with their `status`, `assignee` and `severity`).
+   */
+  incidents?: ReadonlyArray<{ objectId: string } & Partial<Omit<MockIncident, 'objectId' | 'history'>>>;
+}
+
+/** A DLP incident as the mock's incident update API holds it. */
+export interface MockIncident {
+  objectId: string;
+  /** `new`, `in_progress` or `closed`. */
+  status: string;
+  assignee: string;
+  /** `Low`, `Medium`, `High` or `Critical`. */
+  severity: string;
+  /** Every change applied, in order. */
+  history: Array<{ field: string; old_value?: string; new_value: string; user: string }>;
 }
 
 /** Inspection and control of the mock tenant's data, for tests and demos. */
@@ -128,6 +145,12 @@ export interface NetskopeMockTenant {
   expireIndex(index: string, kind?: MockDataExportKind, type?: string): void;
   /** Makes the next data export answers fail, in order (see {@link MockDataExportFault}). */
   injectDataExportFault(...faults: MockDataExportFault[]): void;
+  /** A DLP incident known to the incident update API, by object id. */
+  incident(objectId: string): MockIncident | undefined;
+  /** Adds (or replaces) a DLP incident, as the tenant creates one from a DLP violation. */
+  addIncident(objectId: string, fields?: Partial<Omit<MockIncident, 'objectId' | 'history'>>): MockIncident;
+  /** Bodies of the `PATCH /api/v2/incidents/update` requests accepted, in order. */
+  readonly incidentUpdates: ReadonlyArray<{ payload: Array<Record<string, string>> }>;
 }
 
 /** The mock server: the kit's mock server (requests, faults) plus the tenant's state. */
@@ -205,6 +228,11 @@ const badRequest = (message: unknown): MockResponse => ({ status: 400, json: { m
  *   `tenantRequestsPerSecond`, to the whole tenant beyond that) get 429 with `Retry-After` and the
  *   `ErrorResponse` body; every answer carries `ratelimit-limit`, `ratelimit-remaining` and
  *   `ratelimit-reset` headers.
+ * - DLP incident updates (incident_update.yaml): `PATCH /api/v2/incidents/update` with
+ *   `{ payload: [{ object_id, field, old_value, new_value, user }] }` (`status`: `new`,
+ *   `in_progress`, `closed`; `severity`: `Low`..`Critical`; `assignee`), 400 `{ message }` naming
+ *   the first invalid item, `{ result: [{ ok: 1, result: "<updated>" }] }` counting the known
+ *   incidents it changed (see `tenant.incident`, `tenant.incidentUpdates`).
  * - Auth: a wrong or missing `Netskope-Api-Token` gets 401 `{"msg": "Unauthorized", "success": false}`.
  *
  * @example
@@ -263,6 +291,36 @@ export async function startNetskopeMockServer(
   for (const [type, records] of Object.entries(options.events ?? {}))
     dataExport.addRecords('events', type, records ?? []);
   const tenantLimit = options.tenantRequestsPerSecond;
+  const incidents = new Map<string, MockIncident>();
+  const incidentUpdates: Array<{ payload: Array<Record<string, string>> }> = [];
+  const addIncident = (
+    objectId: string,
+    fields: Partial<Omit<MockIncident, 'objectId' | 'history'>> = {},
+  ): MockIncident => {
+    const incident: MockIncident = {
+      objectId,
+      status: fields.status ?? 'new',
+      assignee: fields.assignee ?? 'None',
+      severity: fields.severity ?? 'Medium',
+      history: [],
+    };
+    incidents.set(objectId, incident);
+    return incident;
+  };
+  const addIncidentsOf = (records: ReadonlyArray<MockDataExportRecord>): void => {
+    for (const record of records) {
+      if (typeof record.object_id !== 'string') continue;
+      const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+      const status = text(record.status)?.toLowerCase().replace(/\s+/g, '_');
+      addIncident(record.object_id, {
+        ...(status ? { status: status === 'resolved' ? 'closed' : status } : {}),
+        ...(text(record.assignee) ? { assignee: text(record.assignee) as string } : {}),
+        ...(text(record.severity) ? { severity: text(record.severity) as string } : {}),
+      });
+    }
+  };
+  for (const incident of options.incidents ?? []) addIncident(incident.objectId, incident);
+  addIncidentsOf(options.events?.incident ?? []);
 
   /** Applies the per-endpoint rate limit, then the auth check, then the handler. */
   const guarded = (
@@ -566,6 +624,66 @@ export async function startNetskopeMockServer(
     ),
   );
 
+  const incidentFields: Record<string, ReadonlyArray<string> | undefined> = {
+    status: ['new', 'in_progress', 'closed'],
+    severity: ['Low', 'Medium', 'High', 'Critical'],
+    assignee: undefined,
+  };
+  server.route(
+    'PATCH',
+    '/api/v2/incidents/update',
+    guarded('PATCH /incidents/update', 'v2', (request) => {
+      const payload = bodyOf(request)?.payload;
+      if (!Array.isArray(payload) || payload.length === 0)
+        return badRequest('payload must be a non-empty array');
+      for (const [position, item] of payload.entries()) {
+        const where = `payload[${position}]`;
+        if (typeof item !== 'object' || item === null || Array.isArray(item))
+          return badRequest(`${where} must be an object`);
+        const {
+          object_id: objectId,
+          field,
+          new_value: newValue,
+          old_value: oldValue,
+          user,
+        } = item as Record<string, unknown>;
+        if (typeof objectId !== 'string' || objectId === '')
+          return badRequest(`${where}.object_id is required`);
+        if (typeof field !== 'string' || !(field in incidentFields)) {
+          return badRequest(`${where}.field must be one of status, assignee, severity`);
+        }
+        const allowed = incidentFields[field];
+        if (typeof newValue !== 'string' || (allowed !== undefined && !allowed.includes(newValue))) {
+          return badRequest(
+            `${where}.new_value is not a valid ${field}${allowed ? ` (${allowed.join(', ')})` : ''}`,
+          );
+        }
+        if (oldValue !== undefined && typeof oldValue !== 'string')
+          return badRequest(`${where}.old_value must be a string`);
+        if (typeof user !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(user)) {
+          return badRequest(`${where}.user must be an email address`);
+        }
+      }
+      let updated = 0;
+      for (const item of payload as Array<Record<string, string>>) {
+        const incident = incidents.get(item.object_id as string);
+        // The tenant updates the incidents it knows and counts them; unknown ids change nothing.
+        if (!incident) continue;
+        const field = item.field as 'status' | 'assignee' | 'severity';
+        incident.history.push({
+          field,
+          ...(item.old_value === undefined ? {} : { old_value: item.old_value }),
+          new_value: item.new_value as string,
+          user: item.user as string,
+        });
+        incident[field] = item.new_value as string;
+        updated += 1;
+      }
+      incidentUpdates.push({ payload: payload as Array<Record<string, string>> });
+      return { json: { result: [{ ok: 1, result: String(updated) }] } };
+    }),
+  );
+
   const tenant: NetskopeMockTenant = {
     urlLists: () => urlLists,
     urlList: (name) => urlLists.find((list) => list.name === name),
@@ -577,11 +695,17 @@ export async function startNetskopeMockServer(
       fileHashLists.set(name, [...hashes]);
     },
     addAlerts: (alertType, records) => dataExport.addRecords('alerts', alertType, records),
-    addEvents: (eventType, records) => dataExport.addRecords('events', eventType, records),
+    addEvents: (eventType, records) => {
+      dataExport.addRecords('events', eventType, records);
+      if (eventType === 'incident') addIncidentsOf(records);
+    },
     dataExportSize: (kind, type) => dataExport.size(kind, type),
     iterator: (index, type, kind = 'alerts') => dataExport.iterator(index, type, kind),
     expireIndex: (index, kind, type) => dataExport.expireIndex(index, kind, type),
     injectDataExportFault: (...faults) => dataExport.injectFault(...faults),
+    incident: (objectId) => incidents.get(objectId),
+    addIncident,
+    incidentUpdates,
   };
   return Object.assign(server, { tenant });
 }
