@@ -14,10 +14,12 @@ export type {
   WebhookFieldPaths,
   WebhookItemError,
   WebhookParseResult,
+  WebhookRefused,
   WebhookSignatureFailure,
   WebhookSignatureOptions,
   WebhookSignatureScheme,
   WebhookVerification,
+  WebhookVerified,
 } from './intake/webhook.js';
 export {
   deterministicAlertId,

@@ -121,6 +121,7 @@ export type { GenerateRecordOptions, MockDataExportRecord } from './mock/dataexp
 export { generateDataExportRecord, stringifyWithBigInts } from './mock/dataexport-records.js';
 export type {
   MockIncident,
+  MockIncidentChange,
   MockIteratorState,
   MockUrlList,
   MockWaitTimeInput,

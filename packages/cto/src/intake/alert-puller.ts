@@ -25,6 +25,7 @@ export function alertPullStateKey(configId: string): string {
 
 /** What the puller keeps per source configuration. */
 export interface AlertPullState {
+  /** Layout of the stored value. */
   version: 1;
   /** Where the last page whose alerts were submitted left off; absent before the first. */
   checkpoint?: SourceCheckpoint;
@@ -47,7 +48,9 @@ export interface AlertPullerOptions {
   plugins: PluginRuntime;
   /** Its `keyValue` keeps the checkpoint and the in-flight flag ({@link alertIntakeNamespace}). */
   storage: StorageAdapter;
+  /** Times the in-flight flag and the last submission. */
   clock: Clock;
+  /** Receives a warning for each redelivery, and a debug record per page. */
   logger: Logger;
   /**
    * Hands a page's alerts to the orchestrator, which stores each one (deduplicating replays by

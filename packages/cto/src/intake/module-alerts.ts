@@ -14,6 +14,7 @@ export interface IndicatorHitInput {
   indicator: {
     /** `url`, `domain`, `sha256`... */
     type: string;
+    /** The indicator's value (the URL, the hash). */
     value: string;
     /** @default 'unknown' */
     severity?: Severity;
@@ -21,6 +22,7 @@ export interface IndicatorHitInput {
     reputation?: number;
     /** Source configurations that reported it, kept in `raw`. */
     sources?: ReadonlyArray<string>;
+    /** Tags, kept in `raw`. */
     tags?: ReadonlyArray<string>;
   };
   /** The event it was seen in. */
@@ -31,7 +33,9 @@ export interface IndicatorHitInput {
     source?: string;
     /** When it happened, epoch milliseconds. */
     timestamp: number;
+    /** The user in the event. */
     user?: string;
+    /** The application in the event. */
     app?: string;
     /** The event as received, kept in `raw.event`. */
     raw?: Readonly<Record<string, unknown>>;
@@ -92,6 +96,7 @@ export function alertFromIndicatorHit(input: IndicatorHitInput): AlertInput {
 export interface RiskThresholdInput {
   /** The entity whose score crossed it. */
   entity: {
+    /** The risk exchange's id of the entity. */
     id: string;
     /** `user`, `device`, `application`, or a custom type. */
     type: string;

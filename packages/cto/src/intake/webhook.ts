@@ -1,6 +1,6 @@
 /**
  * Webhook intake: signature verification for alerts pushed to the orchestrator, and the mapping of
- * a JSON body to {@link AlertInput}s.
+ * a JSON body to `AlertInput`s.
  *
  * @module
  */
@@ -77,13 +77,29 @@ export type WebhookSignatureFailure =
  * The outcome of a verification: data, not an exception, so that the intake can answer 401 with
  * the reason. `message` names what was wrong and never contains the secret or the expected digest.
  */
-export type WebhookVerification =
-  | {
-      ok: true;
-      scheme: WebhookSignatureScheme /** Signing time, epoch seconds, when signed. */;
-      timestamp?: number;
-    }
-  | { ok: false; scheme: WebhookSignatureScheme; reason: WebhookSignatureFailure; message: string };
+export type WebhookVerification = WebhookVerified | WebhookRefused;
+
+/** A signature that verified. */
+export interface WebhookVerified {
+  /** Verified. */
+  ok: true;
+  /** The scheme checked. */
+  scheme: WebhookSignatureScheme;
+  /** Signing time, epoch seconds, when the scheme signs one. */
+  timestamp?: number;
+}
+
+/** A signature that did not verify, and why. */
+export interface WebhookRefused {
+  /** Refused. */
+  ok: false;
+  /** The scheme checked. */
+  scheme: WebhookSignatureScheme;
+  /** What was wrong, for the caller to act on. */
+  reason: WebhookSignatureFailure;
+  /** The same in words, safe to return to the sender (no secret, no expected digest). */
+  message: string;
+}
 
 const defaultSignatureHeaders: Record<WebhookSignatureScheme, string> = {
   sha256: 'x-signature-256',
@@ -211,7 +227,9 @@ export function verifyWebhookSignature(options: WebhookSignatureOptions): Webhoo
 
 /** Options of {@link signWebhookBody}. */
 export interface SignWebhookOptions {
+  /** The exact body that will be sent. */
   body: string | Uint8Array;
+  /** The shared secret. */
   secret: string;
   /** @default 'sha256' */
   scheme?: WebhookSignatureScheme;
@@ -261,10 +279,13 @@ export interface WebhookFieldPaths {
   name: string;
   /** The alert family; without it, {@link WebhookAlertMapping.defaultType}. */
   type?: string;
+  /** The finer kind inside the type. */
   subtype?: string;
   /** Read through {@link WebhookAlertMapping.severityMap}, then as a canonical severity name. */
   severity?: string;
+  /** The user involved. */
   user?: string;
+  /** The application involved. */
   app?: string;
   /**
    * When it happened: ISO 8601 with a zone, epoch seconds or epoch milliseconds (numbers below
@@ -304,6 +325,7 @@ export interface WebhookItemError {
   index: number;
   /** The field at fault, as a path of the alert (`timestamp`, `id`), when one is. */
   field?: string;
+  /** What was wrong, in words the sender can act on. */
   reason: string;
 }
 
@@ -436,7 +458,7 @@ function readTimestamp(value: unknown): number | string | undefined {
  * Turns a webhook body (JSON text or an already parsed value) into alerts through a field
  * mapping. Each item is mapped and validated on its own: a bad item is reported with its index
  * and reason and never stops the others. A body that is not JSON, or whose `itemsPath` is not a
- * list, throws a {@link ValidationError}.
+ * list, throws a `ValidationError`.
  *
  * @example
  * ```ts

@@ -43,16 +43,23 @@ export const defaultIncidentStatusMap: Readonly<Record<TicketStatus, NetskopeInc
 
 /** One item of the request's `payload`. */
 export interface IncidentUpdateItem {
+  /** The incident object (`object_id` of the `events/incident` record). */
   object_id: string;
+  /** The attribute changed; only the status is written back. */
   field: 'status';
+  /** The status the incident is believed to have now. */
   old_value: NetskopeIncidentStatus;
+  /** The status to set. */
   new_value: NetskopeIncidentStatus;
+  /** The email the tenant records as the author. */
   user: string;
 }
 
 /** An alert whose incident is not written, and why. */
 export interface SkippedIncidentAlert {
+  /** The alert's id. */
   alertId: string;
+  /** Why its incident is not written. */
   reason: string;
 }
 

@@ -101,8 +101,11 @@ export type NetskopeAlertSourceSettings = z.output<typeof netskopeAlertSourceSet
 
 /** What the source reads of a configuration: the tenant and the `cto` settings. */
 export interface NetskopeAlertSourceConfig {
+  /** The tenant's name, host or base URL. */
   readonly tenant: string;
+  /** The tenant's shared request budget. */
   readonly requestsPerSecond?: number;
+  /** The ticket orchestrator's settings. */
   readonly cto: NetskopeAlertSourceSettings;
 }
 
@@ -124,8 +127,11 @@ export interface NetskopeAlertStreamCheckpoint {
 /** The source's checkpoint: every stream, and the last one read (round robin). */
 export interface NetskopeAlertSourceCheckpoint {
   [key: string]: SourceCheckpoint;
+  /** Layout of the checkpoint. */
   version: 1;
+  /** By stream id (`alerts/dlp`, `events/incident`). */
   streams: { [stream: string]: NetskopeAlertStreamCheckpoint };
+  /** The stream read last; the next pull starts after it. */
   last: string | null;
 }
 

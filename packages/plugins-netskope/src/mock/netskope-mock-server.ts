@@ -109,16 +109,30 @@ export interface NetskopeMockServerOptions {
   incidents?: ReadonlyArray<{ objectId: string } & Partial<Omit<MockIncident, 'objectId' | 'history'>>>;
 }
 
+/** One change applied to a mock incident, as the update request named it. */
+export interface MockIncidentChange {
+  /** `status`, `assignee` or `severity`. */
+  field: string;
+  /** The value the sender believed the incident had. */
+  old_value?: string;
+  /** The value set. */
+  new_value: string;
+  /** Who the tenant records as the author. */
+  user: string;
+}
+
 /** A DLP incident as the mock's incident update API holds it. */
 export interface MockIncident {
+  /** The incident object id (`object_id`). */
   objectId: string;
   /** `new`, `in_progress` or `closed`. */
   status: string;
+  /** An email, or `None`. */
   assignee: string;
   /** `Low`, `Medium`, `High` or `Critical`. */
   severity: string;
   /** Every change applied, in order. */
-  history: Array<{ field: string; old_value?: string; new_value: string; user: string }>;
+  history: Array<MockIncidentChange>;
 }
 
 /** Inspection and control of the mock tenant's data, for tests and demos. */
