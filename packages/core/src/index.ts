@@ -360,6 +360,8 @@ export type {
   ThreatExchangeCapabilities,
   ThreatSourceCapability,
 } from './threat/threat-capabilities.js';
+export type { MemoryTicketStoreOptions } from './tickets/memory-ticket-store.js';
+export { createMemoryTicketStore } from './tickets/memory-ticket-store.js';
 // Ticket orchestrator: model, store interface, plugin capabilities
 export type {
   AlertPage,

@@ -1,4 +1,5 @@
 import { createMemoryIocStore } from '../threat/memory-ioc-store.js';
+import { createMemoryTicketStore } from '../tickets/memory-ticket-store.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import type {
   AuditEntry,
@@ -234,6 +235,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
   };
 
   const iocs = createMemoryIocStore({ gate });
+  const tickets = createMemoryTicketStore({ gate });
 
   const outside: StorageStores = {
     keyValue: {
@@ -285,6 +287,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
     durable: false,
     ...outside,
     iocs,
+    tickets,
     init: () => gate.run(() => undefined),
     transaction: (work) =>
       gate.transaction(async (scope) => {

@@ -22,3 +22,9 @@ export type {
   StorageConformanceSubject,
 } from './storage-conformance.js';
 export { runStorageConformance } from './storage-conformance.js';
+// TicketStore conformance
+export type {
+  TicketStoreConformanceFactory,
+  TicketStoreConformanceSubject,
+} from './ticket-store-conformance.js';
+export { runTicketStoreConformance } from './ticket-store-conformance.js';
