@@ -2,6 +2,43 @@
  * @module @ce/cto
  */
 
+// Orchestrator: configuration, templates, decisions, delivery
+export type {
+  BusinessRule,
+  BusinessRuleInput,
+  MaintenanceWindow,
+  Queue,
+  QueueInput,
+  Silence,
+  SilenceInput,
+} from './engine/orchestrator-config.js';
+export {
+  businessRuleSchema,
+  dedupSchema,
+  groupingSchema,
+  maintenanceEnd,
+  maintenanceWindowSchema,
+  queueSchema,
+  silenceMatcherSchema,
+  silenceSchema,
+} from './engine/orchestrator-config.js';
+export type {
+  DeliveryRunReport,
+  OutboxWorkerOptions,
+  QueueDeliverySettings,
+  StatusSyncReport,
+} from './engine/outbox-worker.js';
+export { OutboxWorker } from './engine/outbox-worker.js';
+export { silenceMatches } from './engine/silences.js';
+export type { CompiledTemplate } from './engine/template.js';
+export { compileTemplate, MissingTemplateField } from './engine/template.js';
+export type {
+  AlertExplanation,
+  SubmitReport,
+  TicketOrchestratorOptions,
+} from './engine/ticket-orchestrator.js';
+export { TicketOrchestrator } from './engine/ticket-orchestrator.js';
+export { ticketOrchestrator } from './engine/ticket-orchestrator-module.js';
 // Intake: pulled, webhook and module-raised alerts
 export type { AlertPullerOptions, AlertPullResult, AlertPullState } from './intake/alert-puller.js';
 export { AlertPuller, alertIntakeNamespace, alertPullStateKey } from './intake/alert-puller.js';
