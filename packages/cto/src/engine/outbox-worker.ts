@@ -411,7 +411,7 @@ export class OutboxWorker {
           fields: (entry.payload.fields as Record<string, unknown>) ?? {},
           severity: ticket.severity,
           alerts: (entry.payload.alerts as Alert[]) ?? [],
-          alertCount: Number(entry.payload.alertCount ?? ticket.alertCount),
+          alertCount: Math.max(ticket.alertCount, Number(entry.payload.alertCount ?? 0)),
         });
         return adopt(remote, 'created');
       }

@@ -113,6 +113,10 @@ interface Working {
   tickets: Map<string, { ticket: Ticket; expectedVersion: number | null; dirty: boolean }>;
   outbox: Map<string, OutboxEntry>;
   alerts: StoredAlert[];
+  /** The newest ticket of each dedupe and group key seen in the batch; `null` when the store has none. */
+  byKey: Map<string, string | null>;
+  /** Outbox entry ids of the batch, by ticket. */
+  outboxByTicket: Map<string, Set<string>>;
 }
 
 const namespace = 'cto';
@@ -444,7 +448,13 @@ export class TicketOrchestrator {
     const known = await store.knownAlerts(
       parsed.map(({ alert }) => [alert.sourceConfigId, alert.id] as const),
     );
-    const working: Working = { tickets: new Map(), outbox: new Map(), alerts: [] };
+    const working: Working = {
+      tickets: new Map(),
+      outbox: new Map(),
+      alerts: [],
+      byKey: new Map(),
+      outboxByTicket: new Map(),
+    };
     const seen = new Set<string>();
     for (const { alert, problem } of parsed) {
       const key = `${alert.sourceConfigId}/${alert.id}`;
@@ -627,26 +637,38 @@ export class TicketOrchestrator {
         this.put(working, ticket);
         const pendingCreate = await this.pendingEntry(working, ticket.id, 'create');
         if (pendingCreate) {
-          const members = [...((pendingCreate.payload.alerts as Alert[] | undefined) ?? [])];
-          if (members.length < grouping.maxListed) members.push(alert);
+          const listed = (pendingCreate.payload.alerts as Alert[] | undefined) ?? [];
+          // Once the list is full the create stays as it is: the count comes from the ticket.
+          if (listed.length >= grouping.maxListed)
+            return { kind: 'grouped', ...base, ticketId: ticket.id, groupKey: key };
+          const members = [...listed, alert];
           const fields = this.render(queue, destination, members[0] ?? alert, ticket, members);
-          working.outbox.set(pendingCreate.id, {
+          this.setOutbox(working, {
             ...pendingCreate,
             payload: { ...pendingCreate.payload, fields, alerts: members, alertCount: ticket.alertCount },
             updatedAt: now,
           });
         } else {
           const pendingComment = await this.pendingEntry(working, ticket.id, 'comment');
-          const members = [...((pendingComment?.payload.alerts as Alert[] | undefined) ?? []), alert];
-          const comment = `${members.length} more alert(s) in this group:\n${members
-            .slice(0, grouping.maxListed)
+          const listed = (pendingComment?.payload.alerts as Alert[] | undefined) ?? [];
+          const members = listed.length < grouping.maxListed ? [...listed, alert] : listed;
+          const joined = Number(pendingComment?.payload.joined ?? 0) + 1;
+          const comment = `${joined} more alert(s) in this group:\n${members
             .map((member) => `- ${this.describe(member)}`)
-            .join('\n')}`;
-          working.outbox.set(
-            pendingComment?.id ?? `${ticket.id}:comment:${now}`,
+            .join('\n')}${joined > members.length ? `\n(and ${joined - members.length} more)` : ''}`;
+          this.setOutbox(
+            working,
             pendingComment
-              ? { ...pendingComment, payload: { comment, alerts: members }, updatedAt: now }
-              : this.entry(ticket, 'comment', { comment, alerts: members }, now, now + grouping.interval),
+              ? { ...pendingComment, payload: { comment, alerts: members, joined }, updatedAt: now }
+              : {
+                  ...this.entry(
+                    ticket,
+                    'comment',
+                    { comment, alerts: members, joined },
+                    now,
+                    now + grouping.interval,
+                  ),
+                },
           );
         }
         return { kind: 'grouped', ...base, ticketId: ticket.id, groupKey: key };
@@ -715,8 +737,8 @@ export class TicketOrchestrator {
     if (queue.approval) {
       this.put(working, { ...ticket, approval: { state: 'pending' } }, null);
       // The create waits, never due, until the approval moves it to now (or a decline ends it).
-      working.outbox.set(
-        `${ticket.id}:create`,
+      this.setOutbox(
+        working,
         this.entry(
           ticket,
           'create',
@@ -731,8 +753,8 @@ export class TicketOrchestrator {
     const due = windowEnd !== undefined ? Math.max(windowEnd, dueAt) : dueAt;
     const deferred = windowEnd !== undefined ? { ...ticket, deferredUntil: windowEnd } : ticket;
     this.put(working, deferred, null);
-    working.outbox.set(
-      `${ticket.id}:create`,
+    this.setOutbox(
+      working,
       this.entry(ticket, 'create', { fields, alerts: [alert], alertCount: 1 }, now, due),
     );
     return windowEnd !== undefined
@@ -796,6 +818,25 @@ export class TicketOrchestrator {
           : expectedVersion,
       dirty: true,
     });
+    if (ticket.dedupeKey !== undefined) this.newest(working, `d:${ticket.dedupeKey}`, ticket);
+    if (ticket.groupKey !== undefined) this.newest(working, `g:${ticket.groupKey}`, ticket);
+  }
+
+  private newest(working: Working, key: string, ticket: Ticket): void {
+    const current = working.byKey.get(key);
+    const known = current ? working.tickets.get(current)?.ticket : undefined;
+    if (!known || known.id === ticket.id || ticket.createdAt >= known.createdAt)
+      working.byKey.set(key, ticket.id);
+  }
+
+  private setOutbox(working: Working, entry: OutboxEntry): void {
+    working.outbox.set(entry.id, entry);
+    let ids = working.outboxByTicket.get(entry.ticketId);
+    if (!ids) {
+      ids = new Set();
+      working.outboxByTicket.set(entry.ticketId, ids);
+    }
+    ids.add(entry.id);
   }
 
   private entry(
@@ -827,7 +868,7 @@ export class TicketOrchestrator {
   ): void {
     let id = `${ticket.id}:${operation}:${now}`;
     for (let n = 1; working.outbox.has(id); n++) id = `${ticket.id}:${operation}:${now}:${n}`;
-    working.outbox.set(id, { ...this.entry(ticket, operation, payload, now, now), id });
+    this.setOutbox(working, { ...this.entry(ticket, operation, payload, now, now), id });
   }
 
   private async pendingEntry(
@@ -835,9 +876,11 @@ export class TicketOrchestrator {
     ticketId: string,
     operation: OutboxEntry['operation'],
   ): Promise<OutboxEntry | undefined> {
-    for (const entry of working.outbox.values())
-      if (entry.ticketId === ticketId && entry.operation === operation && entry.state === 'pending')
-        return entry;
+    const ids = working.outboxByTicket.get(ticketId);
+    for (const id of ids ?? []) {
+      const entry = working.outbox.get(id);
+      if (entry && entry.operation === operation && entry.state === 'pending') return entry;
+    }
     const page = await this.store().queryOutbox({ ticketId, states: ['pending'] });
     return page.items.find((entry) => entry.operation === operation);
   }
@@ -846,18 +889,15 @@ export class TicketOrchestrator {
     working: Working,
     key: { dedupeKey?: string; groupKey?: string },
   ): Promise<Ticket | undefined> {
-    let found: Ticket | undefined;
-    for (const { ticket } of working.tickets.values()) {
-      if (key.dedupeKey !== undefined && ticket.dedupeKey !== key.dedupeKey) continue;
-      if (key.groupKey !== undefined && ticket.groupKey !== key.groupKey) continue;
-      if (!found || ticket.createdAt > found.createdAt) found = ticket;
-    }
-    if (found) return found;
+    const name = key.dedupeKey !== undefined ? `d:${key.dedupeKey}` : `g:${key.groupKey}`;
+    const known = working.byKey.get(name);
+    if (known !== undefined) return known === null ? undefined : working.tickets.get(known)?.ticket;
     const page = await this.store().queryTickets({ ...key, sort: 'createdAt', order: 'desc', limit: 1 });
     const stored = page.items[0];
-    if (stored)
+    if (stored && !working.tickets.has(stored.id))
       working.tickets.set(stored.id, { ticket: stored, expectedVersion: stored.version, dirty: false });
-    return stored;
+    working.byKey.set(name, stored ? stored.id : null);
+    return stored ? working.tickets.get(stored.id)?.ticket : undefined;
   }
 
   private readonly destinations = new Map<string, { info: DestinationInfo; at: number }>();
