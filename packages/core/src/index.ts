@@ -402,6 +402,21 @@ export type {
   TicketStoreCommit,
   TicketWrite,
 } from './tickets/ticket-store.js';
+export type { TicketCursor } from './tickets/ticket-store-support.js';
+export {
+  alertKey,
+  alertMatches,
+  alertTicketId,
+  checkOutboxEntry,
+  checkStoredAlert,
+  checkTicket,
+  decodeTicketCursor,
+  encodeTicketCursor,
+  outboxMatches,
+  ticketConflict,
+  ticketMatches,
+  ticketPageLimit,
+} from './tickets/ticket-store-support.js';
 export type { Clock } from './time/clock.js';
 // Time and events
 export { FakeClock, systemClock } from './time/clock.js';

@@ -19,3 +19,6 @@ export type {
 export { coreSqliteMigrations, listAppliedSqliteMigrations, migrateSqlite } from './sqlite-migrations.js';
 export type { SqliteStorage, SqliteStorageOptions } from './sqlite-storage.js';
 export { createSqliteStorage } from './sqlite-storage.js';
+export { ctoSqliteMigrations } from './sqlite-ticket-migrations.js';
+export type { SqliteTicketStoreHost } from './sqlite-ticket-store.js';
+export { createSqliteTicketStore } from './sqlite-ticket-store.js';

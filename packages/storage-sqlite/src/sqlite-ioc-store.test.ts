@@ -43,7 +43,7 @@ describe('sqlite IocStore', () => {
     try {
       await storage.init();
       expect(listAppliedSqliteMigrations(storage.database).map((m) => `${m.namespace}@${m.version}`)).toEqual(
-        ['core@1', 'cte@1', 'cte@2'],
+        ['core@1', 'cte@1', 'cte@2', 'cto@1'],
       );
     } finally {
       await storage.close();

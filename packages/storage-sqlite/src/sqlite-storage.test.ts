@@ -89,11 +89,12 @@ describe('createSqliteStorage', () => {
       'core@1',
       'cte@1',
       'cte@2',
+      'cto@1',
       'demo@1',
       'demo@2',
     ]);
     expect(applied.every((m) => m.appliedAt === clock.now())).toBe(true);
-    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(5);
+    expect(logger.records.filter((r) => r.message === 'sqlite migration applied')).toHaveLength(6);
     await first.withDatabase((db) =>
       db.prepare('INSERT INTO demo_things (id, value) VALUES (?, ?)').run('ioc-1', '1.2.3.4'),
     );
@@ -147,7 +148,7 @@ describe('createSqliteStorage', () => {
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
       expect(tables.map((t) => (t as { name: string }).name)).not.toContain('broken_things');
-      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core', 'cte', 'cte']);
+      expect(listAppliedSqliteMigrations(db).map((m) => m.namespace)).toEqual(['core', 'cte', 'cte', 'cto']);
     } finally {
       db.close();
     }

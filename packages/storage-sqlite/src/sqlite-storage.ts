@@ -34,6 +34,8 @@ import { sqliteErrorCode, toSqliteStorageError } from './sqlite-errors.js';
 import { cteSqliteMigrations } from './sqlite-ioc-migrations.js';
 import { createSqliteIocStore } from './sqlite-ioc-store.js';
 import { coreSqliteMigrations, migrateSqlite, type SqliteMigrationSet } from './sqlite-migrations.js';
+import { ctoSqliteMigrations } from './sqlite-ticket-migrations.js';
+import { createSqliteTicketStore } from './sqlite-ticket-store.js';
 
 /** Options of {@link createSqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -60,7 +62,8 @@ export interface SqliteStorageOptions {
   logger?: Logger;
   /**
    * Migration sets of module packages (`cto`, ...), applied by `init()` after the core set and
-   * the threat exchange's (`cteSqliteMigrations`, always applied, for `iocs`), in this order.
+   * the threat exchange's (`cteSqliteMigrations`, for `iocs`) and the ticket orchestrator's
+   * (`ctoSqliteMigrations`, for `tickets`), both always applied, in this order.
    * @default []
    */
   migrations?: readonly SqliteMigrationSet[];
@@ -278,6 +281,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   const migrationSets = [
     coreSqliteMigrations,
     ...(moduleSets.includes(cteSqliteMigrations) ? [] : [cteSqliteMigrations]),
+    ...(moduleSets.includes(ctoSqliteMigrations) ? [] : [ctoSqliteMigrations]),
     ...moduleSets,
   ];
   const gate = createStorageGate('sqlite');
@@ -510,6 +514,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       return guard('batch', () => c.immediate.immediate(() => batch(c.db))) as ReturnType<typeof batch>;
     });
   const iocs = createSqliteIocStore({ withDatabase, runInTransaction });
+  const tickets = createSqliteTicketStore({ withDatabase, runInTransaction });
 
   return {
     kind: 'sqlite',
@@ -522,6 +527,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     withDatabase,
     runInTransaction,
     iocs,
+    tickets,
     init: () => gate.run(() => void open()),
     transaction,
     close: () =>
