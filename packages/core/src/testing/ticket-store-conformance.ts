@@ -180,18 +180,24 @@ export function runTicketStoreConformance(name: string, factory: TicketStoreConf
       ]);
     });
 
-    it('hands out records that the caller cannot change in the store', async () => {
+    it('keeps what it stored safe from changes by the caller, before or after reading', async () => {
       const input = ticket('t1');
       await store.commit({ tickets: [{ ticket: input, expectedVersion: null }] });
-      (input as { title: string }).title = 'changed after commit';
+      // A store may copy what it is given or freeze it: either way the change cannot reach it.
+      try {
+        (input as { title: string }).title = 'changed after commit';
+      } catch {
+        // frozen: fine
+      }
       const read = await store.getTicket('t1');
       expect(read?.title).toBe('Ticket t1');
       try {
         (read as { title: string }).title = 'changed after read';
+        (read?.alertRefs as string[] | undefined)?.push('injected');
       } catch {
         // frozen: fine
       }
-      expect((await store.getTicket('t1'))?.title).toBe('Ticket t1');
+      expect(await store.getTicket('t1')).toMatchObject({ title: 'Ticket t1', alertRefs: [] });
     });
 
     it('filters tickets by every field it offers', async () => {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import {
   type Alert,
   type AlertDisposition,
@@ -123,7 +123,7 @@ const namespace = 'cto';
 const defaultFingerprint = ['sourceConfigId', 'type', 'subtype', 'name', 'user', 'app'];
 
 function hash(...parts: ReadonlyArray<unknown>): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  return digest('sha1', JSON.stringify(parts), 'hex').slice(0, 32);
 }
 
 /** The record rules, silences and templates read. */
