@@ -338,7 +338,7 @@ describe('health and metrics', () => {
       status: 'ok',
       state: 'running',
       storage: { kind: 'memory', durable: false },
-      modules: ['cte'],
+      modules: ['cte', 'cto'],
       plugins: 13,
       configurations: { total: 0, enabled: 0 },
     });

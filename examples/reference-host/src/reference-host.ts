@@ -24,6 +24,7 @@ import {
   type StorageAdapter,
 } from '@ce/core';
 import { type ThreatExchange, threatExchange } from '@ce/cte';
+import { type TicketOrchestrator, ticketOrchestrator } from '@ce/cto';
 import { crowdStrikePlugin } from '@ce/plugins-crowdstrike';
 import { feedPlugin } from '@ce/plugins-feeds';
 import {
@@ -146,6 +147,8 @@ export interface ReferenceHost {
   readonly cte: ThreatExchange;
   /** The log shipper module, when the configuration (or the demo) has routes. */
   readonly cls?: LogShipper;
+  /** The ticket orchestrator. */
+  readonly cto: TicketOrchestrator;
   /** The configuration it was started with. */
   readonly config: HostConfig;
   /** What applying the configured plugin configurations did. */
@@ -287,6 +290,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       modules: [
         threatExchange(config.cte.options),
         ...(clsConfig ? [logShipper(shipperOptions(clsConfig))] : []),
+        ticketOrchestrator(),
       ],
       http: config.http,
       ...(options.clock ? { clock: options.clock } : {}),
@@ -294,6 +298,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     });
     const cte = exchange.modules.cte;
     const cls = (exchange.modules as { cls?: LogShipper }).cls;
+    const cto = exchange.modules.cto;
     cleanup.pop();
     await exchange.start().catch(async (error: unknown) => {
       await exchange.stop().catch(() => undefined);
@@ -352,6 +357,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
         metrics,
         cte,
         ...(cls ? { cls } : {}),
+        cto,
         tokens: config.api.tokens,
         isStopping: () => stopping,
         ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -401,6 +407,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       exchange,
       cte,
       ...(cls ? { cls } : {}),
+      cto,
       config,
       applied,
       appliedThreatSettings,

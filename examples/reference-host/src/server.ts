@@ -20,6 +20,7 @@ import {
   toCeError,
 } from '@ce/core';
 import type { ThreatExchange } from '@ce/cte';
+import type { TicketOrchestrator } from '@ce/cto';
 import { z } from 'zod';
 import {
   ApiError,
@@ -37,6 +38,7 @@ import { listRoutes } from './api/lists-routes.js';
 import { logShipperRoutes } from './api/log-shipper-routes.js';
 import { sharingRuleRoutes } from './api/sharing-routes.js';
 import { sourceRoutes } from './api/sources-routes.js';
+import { ticketRoutes } from './api/ticket-routes.js';
 import { warninglistRoutes } from './api/warninglists-routes.js';
 import type { ApiToken } from './config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
@@ -50,6 +52,8 @@ export interface RequestHandlerOptions {
   cte?: ThreatExchange;
   /** The log shipper module; with it the API serves its status and dead letters. */
   cls?: LogShipper;
+  /** The ticket orchestrator; with it the API serves queues, rules, silences, alerts and tickets. */
+  cto?: TicketOrchestrator;
   /** Where request failures and (at debug level) the access log go. */
   logger: Logger;
   /** Where request counts and durations are recorded, and what `/metrics` renders. */
@@ -414,6 +418,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     );
   }
   if (options.cls) routes.push(...logShipperRoutes(options.cls));
+  if (options.cto) routes.push(...ticketRoutes(options.cto));
 
   const errorReply = (thrown: unknown, requestId: string, method: string, path: string): Reply => {
     if (thrown instanceof ApiError) {

@@ -247,7 +247,7 @@ describe('the demo', () => {
       expect(await health.json()).toMatchObject({
         status: 'ok',
         storage: { kind: 'sqlite', durable: true },
-        modules: ['cte', 'cls'],
+        modules: ['cte', 'cls', 'cto'],
         configurations: { total: 12, enabled: 12 },
       });
       const check = await fetch(`${first.url}/api/v1/configurations/${demoConfigurationId}/check`, {
