@@ -117,6 +117,19 @@ interface Working {
   byKey: Map<string, string | null>;
   /** Outbox entry ids of the batch, by ticket. */
   outboxByTicket: Map<string, Set<string>>;
+  /** Stored tickets whose pending writes were fetched into `outbox`. */
+  loaded: Set<string>;
+  /** Destination configurations that could not be described, with why. */
+  unavailable: Map<string, string>;
+}
+
+/** One alert of a batch, with what deciding it reads: its view, the rules it matches, its keys. */
+interface AlertPlan {
+  alert: Alert;
+  view: Record<string, unknown>;
+  rules: BusinessRule[];
+  /** Dedupe or group key by rule id. */
+  keys: Map<string, string>;
 }
 
 const namespace = 'cto';
@@ -454,8 +467,11 @@ export class TicketOrchestrator {
       alerts: [],
       byKey: new Map(),
       outboxByTicket: new Map(),
+      loaded: new Set(),
+      unavailable: new Map(),
     };
     const seen = new Set<string>();
+    const accepted: Array<{ alert: Alert; problem?: string; plan?: AlertPlan }> = [];
     for (const { alert, problem } of parsed) {
       const key = `${alert.sourceConfigId}/${alert.id}`;
       if (known.has(key) || seen.has(key)) {
@@ -463,13 +479,23 @@ export class TicketOrchestrator {
         continue;
       }
       seen.add(key);
-      const disposition: AlertDisposition = problem
-        ? { kind: 'failed', reason: problem }
-        : await this.dispose(alert, working, now).catch(
-            (error: unknown): AlertDisposition => ({ kind: 'failed', reason: toCeError(error).message }),
-          );
+      if (problem) accepted.push({ alert, problem });
+      else {
+        const view = viewOf(alert);
+        accepted.push({ alert, plan: { alert, view, rules: this.matchingRules(view), keys: new Map() } });
+      }
+    }
+    working.unavailable = await this.prefetch(
+      accepted.flatMap((item) => (item.plan ? [item.plan] : [])),
+      working,
+    );
+    for (const { alert, problem, plan } of accepted) {
+      const disposition: AlertDisposition =
+        problem !== undefined || !plan
+          ? { kind: 'failed', reason: problem ?? 'invalid' }
+          : this.dispose(plan, working, now);
       working.alerts.push({ ...alert, fingerprint: this.fingerprint(alert), receivedAt: now, disposition });
-      this.count(report, disposition, key);
+      this.count(report, disposition, `${alert.sourceConfigId}/${alert.id}`);
     }
     await store.commit({
       alerts: working.alerts,
@@ -527,32 +553,83 @@ export class TicketOrchestrator {
     return undefined;
   }
 
-  private async dispose(alert: Alert, working: Working, now: number): Promise<AlertDisposition> {
-    const view = viewOf(alert);
-    const matched = this.matchingRules(view);
-    if (matched.length === 0) return { kind: 'unrouted' };
+  /** Decides one alert from what the batch fetched up front: no store call, no `await`. */
+  private dispose(plan: AlertPlan, working: Working, now: number): AlertDisposition {
+    if (plan.rules.length === 0) return { kind: 'unrouted' };
     let first: AlertDisposition | undefined;
-    for (const rule of matched) {
-      const disposition = await this.route(rule, alert, view, working, now).catch(
-        (error: unknown): AlertDisposition => ({
+    for (const rule of plan.rules) {
+      let disposition: AlertDisposition;
+      try {
+        disposition = this.route(rule, plan, working, now);
+      } catch (error) {
+        disposition = {
           kind: 'failed',
           ruleId: rule.id,
           queueId: rule.queueId,
           reason: toCeError(error).message,
-        }),
-      );
+        };
+      }
       first ??= disposition;
     }
     return first as AlertDisposition;
   }
 
-  private async route(
-    rule: BusinessRule,
-    alert: Alert,
-    view: Record<string, unknown>,
-    working: Working,
-    now: number,
-  ): Promise<AlertDisposition> {
+  /** The dedupe or group key of an alert under a rule, once per plan. */
+  private keyOf(plan: AlertPlan, rule: BusinessRule, queue: Queue): string | undefined {
+    let key = plan.keys.get(rule.id);
+    if (key === undefined) {
+      const fields = rule.dedup?.fields ?? rule.grouping?.by;
+      if (!fields) return undefined;
+      key = hash(
+        queue.id,
+        rule.id,
+        fields.map((field) => fieldText(plan.view, field) ?? null),
+      );
+      plan.keys.set(rule.id, key);
+    }
+    return key;
+  }
+
+  /**
+   * Fetches, for a batch, everything its decisions read from elsewhere: the destinations of the
+   * queues its rules route to, the newest ticket of each dedupe and group key, and the pending
+   * writes of the group tickets found. Deciding then needs no store call per alert.
+   */
+  private async prefetch(plans: ReadonlyArray<AlertPlan>, working: Working): Promise<Map<string, string>> {
+    const configIds = new Set<string>();
+    const keys = new Map<string, { dedupeKey?: string; groupKey?: string }>();
+    for (const plan of plans) {
+      for (const rule of plan.rules) {
+        const queue = this.queues.get(rule.queueId);
+        if (!queue) continue;
+        configIds.add(queue.destinationConfigId);
+        const key = this.keyOf(plan, rule, queue);
+        if (key === undefined) continue;
+        if (rule.dedup) keys.set(`d:${key}`, { dedupeKey: key });
+        else keys.set(`g:${key}`, { groupKey: key });
+      }
+    }
+    const unavailable = new Map<string, string>();
+    for (const configId of configIds) {
+      try {
+        await this.destination(configId);
+      } catch (error) {
+        unavailable.set(configId, toCeError(error).message);
+      }
+    }
+    const store = this.store();
+    for (const [name, key] of keys) {
+      const ticket = await this.latest(working, key);
+      if (!ticket || !name.startsWith('g:') || working.loaded.has(ticket.id)) continue;
+      working.loaded.add(ticket.id);
+      const pending = await store.queryOutbox({ ticketId: ticket.id, states: ['pending'] });
+      for (const entry of pending.items) this.setOutbox(working, entry);
+    }
+    return unavailable;
+  }
+
+  private route(rule: BusinessRule, plan: AlertPlan, working: Working, now: number): AlertDisposition {
+    const { alert, view } = plan;
     const muted = this.mutedBy(rule, view, now);
     if (muted) {
       return muted.silenceId
@@ -571,17 +648,22 @@ export class TicketOrchestrator {
     const queue = this.queues.get(rule.queueId);
     if (!queue)
       return { kind: 'failed', ruleId: rule.id, queueId: rule.queueId, reason: `no queue "${rule.queueId}"` };
-    const destination = await this.destination(queue.destinationConfigId);
+    const destination = this.destinations.get(queue.destinationConfigId)?.info;
+    if (!destination)
+      return {
+        kind: 'failed',
+        ruleId: rule.id,
+        queueId: queue.id,
+        reason:
+          working.unavailable.get(queue.destinationConfigId) ??
+          `destination "${queue.destinationConfigId}" is not available`,
+      };
     const base = { ruleId: rule.id, queueId: queue.id };
     const ref = `${alert.sourceConfigId}/${alert.id}`;
 
     if (rule.dedup) {
-      const key = hash(
-        queue.id,
-        rule.id,
-        rule.dedup.fields.map((field) => fieldText(view, field) ?? null),
-      );
-      const existing = await this.latest(working, { dedupeKey: key });
+      const key = this.keyOf(plan, rule, queue) as string;
+      const existing = this.latestKnown(working, `d:${key}`);
       if (
         existing &&
         openTicketStatuses.has(existing.status) &&
@@ -626,16 +708,12 @@ export class TicketOrchestrator {
 
     if (rule.grouping) {
       const grouping = rule.grouping;
-      const key = hash(
-        queue.id,
-        rule.id,
-        grouping.by.map((field) => fieldText(view, field) ?? null),
-      );
-      const existing = await this.latest(working, { groupKey: key });
+      const key = this.keyOf(plan, rule, queue) as string;
+      const existing = this.latestKnown(working, `g:${key}`);
       if (existing && openTicketStatuses.has(existing.status)) {
         const ticket = this.attach(existing, ref, now, {});
         this.put(working, ticket);
-        const pendingCreate = await this.pendingEntry(working, ticket.id, 'create');
+        const pendingCreate = this.pendingKnown(working, ticket.id, 'create');
         if (pendingCreate) {
           const listed = (pendingCreate.payload.alerts as Alert[] | undefined) ?? [];
           // Once the list is full the create stays as it is: the count comes from the ticket.
@@ -649,7 +727,7 @@ export class TicketOrchestrator {
             updatedAt: now,
           });
         } else {
-          const pendingComment = await this.pendingEntry(working, ticket.id, 'comment');
+          const pendingComment = this.pendingKnown(working, ticket.id, 'comment');
           const listed = (pendingComment?.payload.alerts as Alert[] | undefined) ?? [];
           const members = listed.length < grouping.maxListed ? [...listed, alert] : listed;
           const joined = Number(pendingComment?.payload.joined ?? 0) + 1;
@@ -673,7 +751,7 @@ export class TicketOrchestrator {
         }
         return { kind: 'grouped', ...base, ticketId: ticket.id, groupKey: key };
       }
-      const opened = await this.open(
+      const opened = this.open(
         rule,
         queue,
         destination,
@@ -691,7 +769,7 @@ export class TicketOrchestrator {
     return this.open(rule, queue, destination, alert, working, now, {});
   }
 
-  private async open(
+  private open(
     rule: BusinessRule,
     queue: Queue,
     destination: DestinationInfo,
@@ -700,7 +778,7 @@ export class TicketOrchestrator {
     now: number,
     keys: { dedupeKey?: string; groupKey?: string },
     dueAt = now,
-  ): Promise<AlertDisposition> {
+  ): AlertDisposition {
     const base = { ruleId: rule.id, queueId: queue.id };
     const ref = `${alert.sourceConfigId}/${alert.id}`;
     // Deterministic: a replay of the same decision names the same ticket and key.
@@ -829,6 +907,25 @@ export class TicketOrchestrator {
       working.byKey.set(key, ticket.id);
   }
 
+  /** The newest ticket of a key, from what the batch fetched or made. */
+  private latestKnown(working: Working, name: string): Ticket | undefined {
+    const id = working.byKey.get(name);
+    return id ? working.tickets.get(id)?.ticket : undefined;
+  }
+
+  /** A ticket's pending write of one kind, from what the batch fetched or made. */
+  private pendingKnown(
+    working: Working,
+    ticketId: string,
+    operation: OutboxEntry['operation'],
+  ): OutboxEntry | undefined {
+    for (const id of working.outboxByTicket.get(ticketId) ?? []) {
+      const entry = working.outbox.get(id);
+      if (entry && entry.operation === operation && entry.state === 'pending') return entry;
+    }
+    return undefined;
+  }
+
   private setOutbox(working: Working, entry: OutboxEntry): void {
     working.outbox.set(entry.id, entry);
     let ids = working.outboxByTicket.get(entry.ticketId);
@@ -869,20 +966,6 @@ export class TicketOrchestrator {
     let id = `${ticket.id}:${operation}:${now}`;
     for (let n = 1; working.outbox.has(id); n++) id = `${ticket.id}:${operation}:${now}:${n}`;
     this.setOutbox(working, { ...this.entry(ticket, operation, payload, now, now), id });
-  }
-
-  private async pendingEntry(
-    working: Working,
-    ticketId: string,
-    operation: OutboxEntry['operation'],
-  ): Promise<OutboxEntry | undefined> {
-    const ids = working.outboxByTicket.get(ticketId);
-    for (const id of ids ?? []) {
-      const entry = working.outbox.get(id);
-      if (entry && entry.operation === operation && entry.state === 'pending') return entry;
-    }
-    const page = await this.store().queryOutbox({ ticketId, states: ['pending'] });
-    return page.items.find((entry) => entry.operation === operation);
   }
 
   private async latest(
