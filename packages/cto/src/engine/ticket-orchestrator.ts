@@ -135,6 +135,23 @@ interface AlertPlan {
 const namespace = 'cto';
 const defaultFingerprint = ['sourceConfigId', 'type', 'subtype', 'name', 'user', 'app'];
 
+function emptyReport(received: number): SubmitReport {
+  return {
+    received,
+    ticketed: 0,
+    deduplicated: 0,
+    grouped: 0,
+    muted: 0,
+    unrouted: 0,
+    pendingApproval: 0,
+    deferred: 0,
+    failed: 0,
+    duplicates: 0,
+    rejected: [],
+    failures: [],
+  };
+}
+
 function hash(...parts: ReadonlyArray<unknown>): string {
   return digest('sha1', JSON.stringify(parts), 'hex').slice(0, 32);
 }
@@ -359,20 +376,7 @@ export class TicketOrchestrator {
    */
   async submit(inputs: ReadonlyArray<unknown>, options: { sourceConfigId: string }): Promise<SubmitReport> {
     await this.load();
-    const report: SubmitReport = {
-      received: inputs.length,
-      ticketed: 0,
-      deduplicated: 0,
-      grouped: 0,
-      muted: 0,
-      unrouted: 0,
-      pendingApproval: 0,
-      deferred: 0,
-      failed: 0,
-      duplicates: 0,
-      rejected: [],
-      failures: [],
-    };
+    const report = emptyReport(inputs.length);
     for (let start = 0; start < inputs.length; start += 1_000) {
       const slice = inputs.slice(start, start + 1_000);
       for (let attempt = 0; ; attempt++) {
@@ -413,20 +417,7 @@ export class TicketOrchestrator {
   ): Promise<SubmitReport> {
     const store = this.store();
     const now = this.host.clock.now();
-    const report: SubmitReport = {
-      received: inputs.length,
-      ticketed: 0,
-      deduplicated: 0,
-      grouped: 0,
-      muted: 0,
-      unrouted: 0,
-      pendingApproval: 0,
-      deferred: 0,
-      failed: 0,
-      duplicates: 0,
-      rejected: [],
-      failures: [],
-    };
+    const report = emptyReport(inputs.length);
     const parsed: Array<{ alert: Alert; problem?: string }> = [];
     inputs.forEach((input, index) => {
       const result = alertInputSchema.safeParse(input);
