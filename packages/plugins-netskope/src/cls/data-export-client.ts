@@ -383,3 +383,13 @@ function parsePage(
   else if (typeof hwm === 'string' && /^\d+$/.test(hwm)) page.timestampHwm = Number(hwm);
   return page;
 }
+
+/**
+ * Whether a failed data export call was refused before the tenant served a page (`ok: 0`, an
+ * unsupported operation, any 4xx or 5xx): the iterator did not move, so the same operation may be
+ * sent again instead of `resend`.
+ */
+export function refusedWithoutServing(error: unknown): boolean {
+  if (error instanceof DataExportError) return error.reason === 'not-ok' || error.reason === 'unsupported';
+  return error instanceof HttpError && error.status !== undefined && error.status >= 400;
+}

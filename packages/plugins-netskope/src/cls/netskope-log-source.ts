@@ -2,7 +2,6 @@ import {
   CeError,
   ConfigError,
   type EventRecord,
-  HttpError,
   type LogCheckpoint,
   type LogPage,
   type LogSourceCapability,
@@ -17,7 +16,12 @@ import {
   netskopeHttpSettings,
   netskopeTenantSettingsShape,
 } from '../tenant/tenant-settings.js';
-import { createDataExportClient, DataExportError, type DataExportPageResult } from './data-export-client.js';
+import {
+  createDataExportClient,
+  DataExportError,
+  type DataExportPageResult,
+  refusedWithoutServing,
+} from './data-export-client.js';
 import {
   type DataExportIteratorOperation,
   type DataExportKind,
@@ -163,11 +167,6 @@ function recordTime(record: EventRecord): number | undefined {
     return Number.isNaN(parsed) ? undefined : parsed;
   }
   return undefined;
-}
-
-function refusedWithoutServing(error: unknown): boolean {
-  if (error instanceof DataExportError) return error.reason === 'not-ok' || error.reason === 'unsupported';
-  return error instanceof HttpError && error.status !== undefined && error.status >= 400;
 }
 
 /** Options of {@link createNetskopeLogSource}. */

@@ -8,7 +8,6 @@ import {
   type AlertInput,
   type AlertPage,
   type AlertSourceCapability,
-  HttpError,
   type PluginContext,
   type SourceCheckpoint,
   ticketStatuses,
@@ -18,6 +17,7 @@ import {
   createDataExportClient,
   DataExportError,
   type DataExportPageResult,
+  refusedWithoutServing,
 } from '../cls/data-export-client.js';
 import {
   type DataExportIteratorOperation,
@@ -197,11 +197,6 @@ function parseCheckpoint(value: SourceCheckpoint | undefined): NetskopeAlertSour
     }
   }
   return checkpoint;
-}
-
-function refusedWithoutServing(error: unknown): boolean {
-  if (error instanceof DataExportError) return error.reason === 'not-ok' || error.reason === 'unsupported';
-  return error instanceof HttpError && error.status !== undefined && error.status >= 400;
 }
 
 /** Options of {@link createNetskopeAlertSource}. */
