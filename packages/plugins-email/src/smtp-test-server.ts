@@ -81,7 +81,8 @@ export interface SmtpFault {
   /** Reply text. */
   message?: string;
   /**
-   * When: `mail` (MAIL FROM), `rcpt` (RCPT TO), `data` (after the message).
+   * When: `mail` (MAIL FROM), `rcpt` (every RCPT TO of the transaction), `data` (after the
+   * message).
    * @default 'data'
    */
   stage?: 'mail' | 'rcpt' | 'data';
@@ -156,6 +157,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
   const failedLogins: string[] = [];
   const faults: SmtpFault[] = [];
   const users = options.users;
+  let refusing: { transaction: string; error: Error } | undefined;
   const take = (stage: SmtpFault['stage']) => {
     const next = faults[0];
     if (!next || (next.stage ?? 'data') !== stage) return undefined;
@@ -183,8 +185,12 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     onMailFrom(_address, _session, callback) {
       callback(take('mail') ?? null);
     },
-    onRcptTo(_address, _session, callback) {
-      callback(take('rcpt') ?? null);
+    onRcptTo(_address, session, callback) {
+      // A recipient fault refuses every recipient of the transaction, so that none is accepted.
+      const transaction = `${session.id}:${session.transaction}`;
+      const fault = take('rcpt');
+      if (fault) refusing = { transaction, error: fault };
+      callback(refusing?.transaction === transaction ? refusing.error : null);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
