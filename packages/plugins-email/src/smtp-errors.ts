@@ -37,7 +37,7 @@ const connectionCodes = new Set([
  *   transaction failed): `CONFIG_INVALID`, not retryable (a permanent refusal: fix the recipients or
  *   the message);
  * - 4xx (421 closing, 450 mailbox busy, 451 local error, 452 insufficient storage): `NETWORK_FAILED`, retryable;
- * - a certificate that does not verify: `TLS_FAILED`, not retryable;
+ * - a certificate that does not verify, or STARTTLS required and refused: `TLS_FAILED`, not retryable;
  * - connection failures and timeouts: `NETWORK_FAILED` / `TIMEOUT`, retryable.
  * The password never appears in the message: it is removed in plain and base64 form.
  */
@@ -56,6 +56,18 @@ export function smtpFailure(error: unknown, secrets: ReadonlyArray<string>): CeE
       retryable: false,
       details: { ...details, reason: 'auth' },
     });
+  const lower = text.toLowerCase();
+  const transient = responseCode !== undefined && responseCode >= 400 && responseCode < 500;
+  if (
+    !transient &&
+    (failure.code === 'ETLS' ||
+      (responseCode === undefined &&
+        /certificate|self[- ]signed|unable to verify|altnames|unable to get local issuer/.test(lower)))
+  )
+    return new CeError('TLS_FAILED', `TLS with the SMTP server failed: ${text}`, {
+      retryable: false,
+      details: { ...details, reason: 'tls' },
+    });
   if (responseCode !== undefined && responseCode >= 500)
     return new CeError('CONFIG_INVALID', `the SMTP server refused the message permanently: ${text}`, {
       retryable: false,
@@ -65,15 +77,6 @@ export function smtpFailure(error: unknown, secrets: ReadonlyArray<string>): CeE
     return new CeError('NETWORK_FAILED', `the SMTP server refused the message for now: ${text}`, {
       retryable: true,
       details: { ...details, reason: 'transient' },
-    });
-  const lower = text.toLowerCase();
-  if (
-    failure.code === 'ETLS' ||
-    /certificate|self[- ]signed|unable to verify|altnames|unable to get local issuer/.test(lower)
-  )
-    return new CeError('TLS_FAILED', `TLS with the SMTP server failed: ${text}`, {
-      retryable: false,
-      details: { ...details, reason: 'tls' },
     });
   if (failure.code === 'ETIMEDOUT' || /timeout|timed out/.test(lower))
     return new CeError('TIMEOUT', `the SMTP server did not answer in time: ${text}`, {
