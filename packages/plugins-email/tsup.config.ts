@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // A development dependency, loaded only by startSmtpTestServer: never bundled.
+  external: ['smtp-server'],
 });
