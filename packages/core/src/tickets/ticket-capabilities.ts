@@ -151,6 +151,15 @@ export interface TicketDestinationCapability<Config> {
   /** The fields a target must name (`project`, `table`, `channel`), checked when a queue is saved. */
   targetFields?: ReadonlyArray<string>;
   limits?(config: Config): TicketDestinationLimits;
+  /**
+   * True when repeating {@link TicketDestinationCapability.create} with the same idempotency key
+   * cannot open a second ticket or message (PagerDuty's `dedup_key`, an email's `Message-ID`).
+   * After a create whose outcome is unknown (a timeout, a crash mid-call) the orchestrator looks
+   * the ticket up with `find`; without `find`, it repeats the create only when this is true, and
+   * otherwise fails the ticket with an "outcome unknown" error rather than risk a duplicate.
+   * @default false
+   */
+  idempotentCreate?: boolean;
   /** Creates the ticket, placing `idempotencyKey` on it. */
   create(context: PluginContext<Config>, request: TicketCreateRequest): Promise<RemoteTicket>;
   /** Finds a ticket by the idempotency key it placed, after an ambiguous failure. */
