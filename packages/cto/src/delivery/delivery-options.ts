@@ -67,7 +67,8 @@ export interface DeliveryOptions {
    */
   callTimeoutMs?: number;
   /**
-   * How old an open ticket's last status read must be before the status sync reads it again.
+   * How often an open ticket's status is read. A ticket is due again once its last read is 90%
+   * of this old, so a sync scheduled at this same interval reads every ticket on each run.
    * @default 300000 (5 minutes)
    */
   syncIntervalMs?: number;

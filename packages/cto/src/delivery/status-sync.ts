@@ -37,8 +37,8 @@ interface SyncChange {
 
 /**
  * The status sync. For each enabled destination configuration of kind `ticket` with a `sync`
- * method, it reads the open tickets whose last read is older than `syncIntervalMs` (oldest
- * first), in batches of the destination's `maxSyncBatch`, and maps each remote status through
+ * method, it reads the open tickets not read within `syncIntervalMs` (oldest first; a read
+ * 90% of the interval old counts as due, so that runs on the same schedule miss none), in batches of the destination's `maxSyncBatch`, and maps each remote status through
  * the queue's status map over the plugin's defaults (`other` when neither names it). A failed
  * batch is counted and the others go on.
  *
@@ -101,7 +101,9 @@ export class StatusSync {
     report: StatusSyncReport,
   ): Promise<void> {
     const { store, clock, logger } = this.options;
-    const syncedBefore = clock.now() - (this.options.syncIntervalMs ?? 300_000);
+    // Due at 90% of the interval: a schedule of the same interval then reads every ticket on each
+    // run, although the previous run's writes landed a little after its start.
+    const syncedBefore = clock.now() - Math.floor((this.options.syncIntervalMs ?? 300_000) * 0.9) + 1;
     const query = { destinationConfigId: configId, statuses: openStatuses, syncedBefore };
     let profile: DestinationProfile;
     try {
