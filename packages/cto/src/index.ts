@@ -2,6 +2,16 @@
  * @module @ce/cto
  */
 
+// Delivery: the outbox processor, the status sync and their shared rate limits
+export type {
+  DeliveryOptions,
+  OutboxRunReport,
+  RetryPolicy,
+  SyncRunReport,
+} from './delivery/delivery-options.js';
+export { DestinationLimiters, sharedDestinationLimiters } from './delivery/destination-limiters.js';
+export { OutboxProcessor } from './delivery/outbox-processor.js';
+export { StatusSync } from './delivery/status-sync.js';
 // Orchestrator: configuration, templates, decisions, delivery
 export type {
   BusinessRule,

@@ -7,15 +7,6 @@
 import type { Clock, Logger, PluginRuntime, TicketStatus, TicketStore } from '@ce/core';
 import type { DestinationLimiters } from './destination-limiters.js';
 
-/** The part of a queue that delivery reads. */
-export interface QueueDeliverySettings {
-  /**
-   * The destination's status names to canonical statuses. It is read over the plugin's
-   * `defaultStatusMap`, so a queue only names the statuses it maps differently.
-   */
-  readonly statusMap?: Readonly<Record<string, TicketStatus>>;
-}
-
 /** How long a retryable failure waits before the next attempt. */
 export interface RetryPolicy {
   /**
@@ -45,8 +36,12 @@ export interface DeliveryOptions {
   /** Time for due entries, backoff and rate limits; `FakeClock` in tests. */
   clock: Clock;
   logger: Logger;
-  /** A queue's delivery settings by id; `undefined` for a queue that no longer exists. */
-  queue(queueId: string): QueueDeliverySettings | undefined;
+  /**
+   * The part of a queue delivery reads, by queue id; `undefined` for a queue that no longer
+   * exists. `statusMap` maps the destination's status names to canonical statuses and is read
+   * over the plugin's `defaultStatusMap`, so a queue only names the statuses it maps differently.
+   */
+  queue(queueId: string): { readonly statusMap?: Readonly<Record<string, TicketStatus>> } | undefined;
   /** When to retry a retryable failure. */
   retry?: RetryPolicy;
   /**
@@ -96,7 +91,7 @@ export interface DeliveryOptions {
   repeatUnknownCreate?(destinationConfigId: string, pluginId: string): boolean | undefined;
   /**
    * Rate limiters and concurrency slots per configuration. An outbox processor and a status
-   * sync built on the same {@link PluginRuntime} share one set unless given their own.
+   * sync built on the same `PluginRuntime` share one set unless given their own.
    */
   limiters?: DestinationLimiters;
   /**
@@ -107,7 +102,7 @@ export interface DeliveryOptions {
 }
 
 /** What one `OutboxProcessor.runOnce` did. */
-export interface DeliveryRunReport {
+export interface OutboxRunReport {
   /** Writes completed (including creates adopted by a look-up). */
   sent: number;
   /** Creates completed by finding the ticket the destination already had, instead of creating it again. */
@@ -125,7 +120,7 @@ export interface DeliveryRunReport {
 }
 
 /** What one `StatusSync.runOnce` did. */
-export interface StatusSyncReport {
+export interface SyncRunReport {
   /** Tickets whose remote status was read. */
   checked: number;
   /** Of those, tickets whose canonical status changed. */

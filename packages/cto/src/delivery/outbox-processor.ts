@@ -18,7 +18,7 @@ import {
   type TicketStatus,
   toCeError,
 } from '@ce/core';
-import type { DeliveryOptions, DeliveryRunReport } from './delivery-options.js';
+import type { DeliveryOptions, OutboxRunReport } from './delivery-options.js';
 import {
   backoffMs,
   checkRemoteTicket,
@@ -70,7 +70,7 @@ function asFields(value: unknown): Readonly<Record<string, unknown>> | undefined
     : undefined;
 }
 
-function emptyReport(): DeliveryRunReport {
+function emptyReport(): OutboxRunReport {
   return { sent: 0, adopted: 0, retried: 0, failed: 0, waiting: 0, requeued: 0, recovered: 0 };
 }
 
@@ -117,7 +117,7 @@ export class OutboxProcessor {
    * creates whose retry interval has passed and recovering writes stuck in flight. Runs one at a
    * time: a call while a run is under way starts when it ends.
    */
-  runOnce(options: { limit?: number } = {}): Promise<DeliveryRunReport> {
+  runOnce(options: { limit?: number } = {}): Promise<OutboxRunReport> {
     const run = this.running.then(() => this.run(options.limit ?? this.options.batchSize ?? 500));
     this.running = run.catch(() => undefined);
     return run;
@@ -151,7 +151,7 @@ export class OutboxProcessor {
 
   // ---- a run ---------------------------------------------------------------------------------
 
-  private async run(limit: number): Promise<DeliveryRunReport> {
+  private async run(limit: number): Promise<OutboxRunReport> {
     const { store, clock } = this.options;
     const report = emptyReport();
     const now = clock.now();
@@ -177,7 +177,7 @@ export class OutboxProcessor {
     dueCount: number,
     now: number,
     profiles: Profiles,
-    report: DeliveryRunReport,
+    report: OutboxRunReport,
   ): Promise<void> {
     if (this.active.has(ticketId)) {
       report.waiting += dueCount;

@@ -15,7 +15,7 @@ import {
   type TicketSyncResult,
   toCeError,
 } from '@ce/core';
-import type { DeliveryOptions, StatusSyncReport } from './delivery-options.js';
+import type { DeliveryOptions, SyncRunReport } from './delivery-options.js';
 import {
   checkSyncResults,
   type DestinationProfile,
@@ -62,15 +62,15 @@ export class StatusSync {
   }
 
   /** Syncs every destination once. Runs one at a time: a call during a run starts when it ends. */
-  runOnce(): Promise<StatusSyncReport> {
+  runOnce(): Promise<SyncRunReport> {
     const run = this.running.then(() => this.run());
     this.running = run.catch(() => undefined);
     return run;
   }
 
-  private async run(): Promise<StatusSyncReport> {
+  private async run(): Promise<SyncRunReport> {
     const { plugins, logger } = this.options;
-    const report: StatusSyncReport = { checked: 0, changed: 0, deleted: 0, failed: 0 };
+    const report: SyncRunReport = { checked: 0, changed: 0, deleted: 0, failed: 0 };
     const configurations = await plugins.enabledConfigurations('cto');
     const writeBackSources: string[] = [];
     const destinations: PluginConfigRecord[] = [];
@@ -98,7 +98,7 @@ export class StatusSync {
   private async syncDestination(
     configId: string,
     writeBackSources: ReadonlyArray<string>,
-    report: StatusSyncReport,
+    report: SyncRunReport,
   ): Promise<void> {
     const { store, clock, logger } = this.options;
     // Due at 90% of the interval: a schedule of the same interval then reads every ticket on each
@@ -159,7 +159,7 @@ export class StatusSync {
     profile: DestinationProfile,
     batch: ReadonlyArray<Ticket>,
     writeBackSources: ReadonlyArray<string>,
-    report: StatusSyncReport,
+    report: SyncRunReport,
   ): Promise<void> {
     const { plugins, logger } = this.options;
     let results: Map<string, TicketSyncResult>;
@@ -236,7 +236,7 @@ export class StatusSync {
     }
   }
 
-  private count(change: SyncChange, report: StatusSyncReport): void {
+  private count(change: SyncChange, report: SyncRunReport): void {
     if (change.changed) report.changed++;
     if (change.deleted) report.deleted++;
   }
@@ -247,7 +247,7 @@ export class StatusSync {
     profile: DestinationProfile,
     writeBackSources: ReadonlyArray<string>,
     now: number,
-    report: StatusSyncReport,
+    report: SyncRunReport,
   ): Promise<void> {
     const { store } = this.options;
     for (let attempt = 0; attempt < 5; attempt++) {
