@@ -91,6 +91,22 @@ describe('OutboxProcessor', () => {
     expect(remote.issues.get('SEC-1')?.comments).toEqual(['seen again']);
   });
 
+  it('holds the writes behind a create that is not due yet (a group waiting) until it is', async () => {
+    const { store, options, remote, clock } = await setup();
+    await seed(store, makeTicket('t1'), [
+      makeEntry('t1', 'create', createPayload, start, { nextAttemptAt: start + 30_000 }),
+      makeEntry('t1', 'comment', { comment: 'joined', alerts: [] }, start + 1, { nextAttemptAt: start }),
+    ]);
+    const outbox = new OutboxProcessor(options());
+    expect(await outbox.runOnce()).toMatchObject({ sent: 0, waiting: 1 });
+    // Not due again before its create: it no longer takes a place in every run's batch.
+    expect((await entry(store, `t1:comment:${start + 1}`)).nextAttemptAt).toBe(start + 30_000);
+    expect(await outbox.runOnce()).toMatchObject({ sent: 0, waiting: 0 });
+    await clock.advance(30_000);
+    expect(await outbox.runOnce()).toMatchObject({ sent: 2 });
+    expect(remote.requests.map((request) => request.operation)).toEqual(['create', 'update:comment']);
+  });
+
   it('holds a comment whose create failed, and sends it right after the create succeeds', async () => {
     const { store, options, remote, clock } = await setup();
     remote.failNext('create', { status: 400 });

@@ -196,9 +196,15 @@ export class OutboxProcessor {
         const entry = entries[index] as OutboxEntry;
         const due = entry.nextAttemptAt <= now || (created && isWaitingForCreate(entry));
         if (entry.state === 'in_flight' || !due) {
-          report.waiting += entries
-            .slice(index)
-            .filter((e) => e.state === 'pending' && e.nextAttemptAt <= now).length;
+          const blocked = entries
+            .slice(index + 1)
+            .filter((e) => e.state === 'pending' && e.nextAttemptAt <= now);
+          report.waiting += blocked.length;
+          // Not due before the write they wait for: left due, they would fill every run's batch.
+          if (blocked.length > 0)
+            await this.options.store.commit({
+              outbox: blocked.map((e) => ({ ...e, nextAttemptAt: entry.nextAttemptAt })),
+            });
           return;
         }
         const outcome = await this.deliver(entry, profiles);
