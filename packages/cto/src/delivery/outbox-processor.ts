@@ -166,7 +166,16 @@ export class OutboxProcessor {
     }
     const profiles: Profiles = new Map();
     await Promise.all(
-      [...byTicket].map(([ticketId, entries]) => this.lane(ticketId, entries.length, now, profiles, report)),
+      [...byTicket].map(([ticketId, entries]) =>
+        this.lane(ticketId, entries.length, now, profiles, report).catch((error: unknown) => {
+          // The store failed under this ticket's writes; they stay as stored and the next run resumes them.
+          report.waiting += entries.length;
+          this.options.logger.error('delivery of a ticket stopped', {
+            ticketId,
+            code: toCeError(error).code,
+          });
+        }),
+      ),
     );
     return report;
   }

@@ -125,9 +125,13 @@ export class StatusSync {
     const running = new Set<Promise<void>>();
     const dispatch = async (batch: Ticket[]): Promise<void> => {
       while (running.size >= concurrency) await Promise.race(running);
-      const task = this.syncBatch(profile, batch, writeBackSources, report).finally(() =>
-        running.delete(task),
-      );
+      const task = this.syncBatch(profile, batch, writeBackSources, report)
+        .catch((error: unknown) => {
+          // The store failed while applying the batch: none of it is counted as read.
+          report.failed += batch.length;
+          logger.warn('status sync could not apply a batch', { configId, code: toCeError(error).code });
+        })
+        .finally(() => running.delete(task));
       running.add(task);
     };
     let batch: Ticket[] = [];
@@ -201,16 +205,17 @@ export class StatusSync {
     }
     const now = this.options.clock.now();
     const changes: Array<{ before: Ticket; change: SyncChange; result: TicketSyncResult }> = [];
+    let read = 0;
     for (const ticket of batch) {
       const result = results.get(ticket.remoteId as string);
-      if (!result) {
-        report.failed++;
-        continue;
-      }
-      report.checked++;
+      if (!result) continue;
+      read++;
       const change = await this.apply(ticket, result, profile, writeBackSources, now);
       if (change) changes.push({ before: ticket, change, result });
     }
+    // Counted once the batch is decided, so a store failure above counts the batch failed once.
+    report.checked += read;
+    report.failed += batch.length - read;
     try {
       await this.options.store.commit({
         tickets: changes.map(({ before, change }) => ({
