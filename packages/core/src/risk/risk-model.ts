@@ -25,6 +25,7 @@ export type NormalizedScore = number | null;
  * - `linear`: min-max onto 0-1000, `invert` when the vendor's higher means riskier;
  * - `piecewise`: straight segments through `points` (`[raw, normalized]`, raw ascending), so that
  *   a vendor's own severity bands land inside the matching bands;
+ * - (`linear` and `piecewise` reject raw values outside their range unless `clamp` is set);
  * - `categorical`: a table of labels (`low`, `medium`, `high`) to scores;
  * - `grade`: letter grades (`A` to `F`) to scores, with `+` and `-` moved by `modifierStep`;
  * - `saturating`: unbounded additive risk (0 upward) mapped to `1000 * halfRisk / (halfRisk + x)`,
@@ -34,10 +35,20 @@ export type NormalizedScore = number | null;
  */
 export type RiskNormalizationSpec =
   | { strategy: 'identity'; version?: string }
-  | { strategy: 'linear'; min: number; max: number; invert?: boolean; version?: string }
+  | {
+      strategy: 'linear';
+      min: number;
+      max: number;
+      invert?: boolean;
+      /** Map raw values outside `min`-`max` to the nearest end instead of rejecting them. */
+      clamp?: boolean;
+      version?: string;
+    }
   | {
       strategy: 'piecewise';
       points: ReadonlyArray<readonly [raw: number, normalized: number]>;
+      /** Map raw values outside the first and last point to the nearest end instead of rejecting them. */
+      clamp?: boolean;
       version?: string;
     }
   | {
