@@ -31,8 +31,8 @@ export function addToRollup(
     ...rollup,
     sum: rollup.sum + score,
     count: rollup.count + 1,
-    min: score < rollup.min ? score : rollup.min,
-    max: score > rollup.max ? score : rollup.max,
+    min: Math.min(score, rollup.min),
+    max: Math.max(score, rollup.max),
   };
 }
 
