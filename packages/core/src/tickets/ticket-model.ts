@@ -182,6 +182,12 @@ export interface Ticket {
   readonly alertCount: number;
   /** Alerts that updated it instead of opening another. */
   readonly dedupeCount: number;
+  /**
+   * When the orchestrator last attached an alert to it (opened, deduplicated or grouped into it),
+   * epoch milliseconds: a deduplication window runs from here, not from `updatedAt`, which status
+   * syncs and deliveries move too. Absent on tickets written before it existed (read `createdAt`).
+   */
+  readonly lastAlertAt?: number;
   readonly approval?: TicketApproval;
   /** While a maintenance window defers it: when it may be created. */
   readonly deferredUntil?: number;
