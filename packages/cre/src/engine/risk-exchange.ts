@@ -673,8 +673,8 @@ export class RiskExchange {
     const wanted: string[] = [];
     for (const [field, value] of Object.entries(identity)) {
       const normalized = compiled.normalizeIdentity(field, value);
-      if ('reason' in normalized) throw new CeError('VALIDATION_FAILED', normalized.reason);
-      wanted.push(`${field}:${normalized.value}`);
+      if (typeof normalized !== 'string') throw new CeError('VALIDATION_FAILED', normalized.reason);
+      wanted.push(`${field}:${normalized}`);
     }
     if (wanted.length === 0) throw new CeError('VALIDATION_FAILED', 'identity is empty');
     const found = await this.store.findEntities(type, wanted);

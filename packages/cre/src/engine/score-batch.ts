@@ -65,11 +65,16 @@ export function createRollupCache(capacity: number): RollupCache {
       return entry && entry.version === version && entry.rollup.day === day ? entry.rollup : undefined;
     },
     set(entityId, version, rollup) {
-      entries.delete(entityId);
+      // Oldest first in, first out: cheaper than moving each entry to the end on every write.
       entries.set(entityId, { version, rollup });
       if (entries.size > capacity) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
+        // Evict the oldest quarter in one pass: evicting one at a time from the front makes each
+        // eviction walk over the holes the previous ones left.
+        let evict = Math.max(1, Math.floor(capacity / 4));
+        for (const key of entries.keys()) {
+          entries.delete(key);
+          if (--evict === 0) break;
+        }
       }
     },
     clear() {
@@ -122,8 +127,8 @@ interface Prepared {
   readonly type: CompiledEntityType;
   /** `field:value`, keys first in the type's key order, then aliases. */
   readonly identities: string[];
-  /** Key pairs among `identities`. */
-  readonly keys: Array<readonly [string, string]>;
+  /** How many of `identities` are keys. */
+  readonly keyCount: number;
   readonly fields: Readonly<Record<string, unknown>> | undefined;
   readonly score: RiskSourceScore;
 }
@@ -198,8 +203,8 @@ function prepare(
   const identity = observation.identity;
   if (identity === null || typeof identity !== 'object' || Array.isArray(identity))
     return 'identity must be an object of field names to strings';
-  const keys: Array<readonly [string, string]> = [];
-  const aliases: string[] = [];
+  const identities: string[] = [];
+  let aliases: string[] | undefined;
   for (const field in identity) {
     const value = identity[field];
     if (value === undefined) continue;
@@ -207,17 +212,21 @@ function prepare(
     if (role === undefined && type.definition.strictIdentity)
       return `identity.${field} is neither a key nor an alias field of ${type.name}`;
     const normalized = type.normalizeIdentity(field, value);
-    if ('reason' in normalized) return normalized.reason;
-    if (role === 'key') keys.push([field, normalized.value]);
-    else aliases.push(`${field}:${normalized.value}`);
+    if (typeof normalized !== 'string') return normalized.reason;
+    if (role === 'key') identities.push(`${field}:${normalized}`);
+    else {
+      if (aliases === undefined) aliases = [];
+      aliases.push(`${field}:${normalized}`);
+    }
   }
-  if (keys.length === 0 && aliases.length === 0) return 'identity is empty';
-  if (keys.length > 1) {
+  const keyCount = identities.length;
+  if (keyCount === 0 && aliases === undefined) return 'identity is empty';
+  if (keyCount > 1) {
     const order = type.keyFields;
-    keys.sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
+    const rank = (identity: string) => order.indexOf(identity.slice(0, identity.indexOf(':')));
+    identities.sort((a, b) => rank(a) - rank(b));
   }
-  const identities = keys.length === 0 ? aliases : keys.map(([field, value]) => `${field}:${value}`);
-  if (keys.length > 0) for (const alias of aliases) identities.push(alias);
+  if (aliases !== undefined) for (const alias of aliases) identities.push(alias);
   const fields = observation.fields;
   if (fields !== undefined && fields !== null) {
     if (typeof fields !== 'object' || Array.isArray(fields)) return 'fields must be an object';
@@ -236,7 +245,7 @@ function prepare(
     observedAt,
     receivedAt: context.now,
   };
-  return { index, type, identities, keys, fields: fields ?? undefined, score };
+  return { index, type, identities, keyCount, fields: fields ?? undefined, score };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -320,7 +329,9 @@ export async function prepareBatch(
   const rejected: RiskRejection[] = [];
   const conflicts: RiskIdentityConflict[] = [];
   const prepared: Prepared[] = [];
-  const lookups = new Map<string, Set<string>>();
+  // Per entity type: the identities to look up, then identity -> entity id. Keyed by the
+  // identity strings themselves, so that each string's hash is computed once.
+  const lookups = new Map<string, string[]>();
   for (let i = 0; i < observations.length; i++) {
     const result = prepare(context, observations[i] as RiskObservationInput, indexOffset + i);
     if (typeof result === 'string') {
@@ -328,22 +339,23 @@ export async function prepareBatch(
       continue;
     }
     prepared.push(result);
-    let set = lookups.get(result.type.name);
-    if (set === undefined) {
-      set = new Set();
-      lookups.set(result.type.name, set);
+    let list = lookups.get(result.type.name);
+    if (list === undefined) {
+      list = [];
+      lookups.set(result.type.name, list);
     }
-    for (const identity of result.identities) set.add(identity);
+    for (const identity of result.identities) list.push(identity);
   }
 
-  // identity (`type\0field:value`) -> entity id; entity id -> draft or stored entity
-  const owners = new Map<string, string>();
+  const owners = new Map<string, Map<string, string>>();
   const stored = new Map<string, RiskEntity>();
   await Promise.all(
     [...lookups].map(async ([type, identities]) => {
-      const found = await context.store.findEntities(type, [...identities]);
+      const found = await context.store.findEntities(type, identities);
+      const byIdentity = new Map<string, string>();
+      owners.set(type, byIdentity);
       for (const [identity, entity] of found) {
-        owners.set(`${type}\0${identity}`, entity.id);
+        byIdentity.set(identity, entity.id);
         stored.set(entity.id, entity);
       }
     }),
@@ -377,30 +389,31 @@ export async function prepareBatch(
   let outdated = 0;
   for (const observation of prepared) {
     const type = observation.type;
-    const prefix = `${type.name}\0`;
+    const typeOwners = owners.get(type.name) as Map<string, string>;
+    const identities = observation.identities;
     let target: string | undefined;
-    let matches: Record<string, string> | undefined;
-    let distinct = 0;
-    for (const identity of observation.identities) {
-      const owner = owners.get(prefix + identity);
+    let conflicted = false;
+    for (let i = 0; i < identities.length; i++) {
+      const owner = typeOwners.get(identities[i] as string);
       if (owner === undefined) continue;
-      if (target === undefined) {
-        target = owner;
-        distinct = 1;
-      } else if (owner !== target) distinct++;
-      if (matches === undefined) matches = {};
-      matches[identity] = owner;
+      if (target === undefined) target = owner;
+      else if (owner !== target) conflicted = true;
     }
-    if (distinct > 1) {
-      const ids = new Set(Object.values(matches as Record<string, string>));
-      const reason = `identity points to ${ids.size} different ${type.name} entities (${describeMatches(matches as Record<string, string>)}); not merged`;
+    if (conflicted) {
+      const matches: Record<string, string> = {};
+      for (const identity of identities) {
+        const owner = typeOwners.get(identity);
+        if (owner !== undefined) matches[identity] = owner;
+      }
+      const ids = new Set(Object.values(matches));
+      const reason = `identity points to ${ids.size} different ${type.name} entities (${describeMatches(matches)}); not merged`;
       if (context.conflictPolicy === 'reject') {
         rejected.push({ index: observation.index, reason });
         conflicts.push({
           index: observation.index,
           entityType: type.name,
-          identities: observation.identities,
-          matches: matches as Record<string, string>,
+          identities,
+          matches,
           resolution: 'rejected',
           reason,
         });
@@ -409,16 +422,16 @@ export async function prepareBatch(
       conflicts.push({
         index: observation.index,
         entityType: type.name,
-        identities: observation.identities,
-        matches: matches as Record<string, string>,
+        identities,
+        matches,
         resolution: 'linked',
         entityId: target as string,
-        reason: `${reason}; linked to ${target} through ${observation.identities.find((identity) => (matches as Record<string, string>)[identity] === target)}`,
+        reason: `${reason}; linked to ${target} through ${identities.find((identity) => matches[identity] === target)}`,
       });
     }
     let draft: Draft;
     if (target === undefined) {
-      if (observation.keys.length === 0) {
+      if (observation.keyCount === 0) {
         rejected.push({
           index: observation.index,
           reason: `no ${type.name} has the identity ${observation.identities.join(', ')}, and a new ${type.name} needs a key field (${type.keyFields.join(' or ')})`,
@@ -443,18 +456,18 @@ export async function prepareBatch(
       drafts.set(id, draft);
     } else draft = draftOf(target, type);
 
-    // Attach the identities that are free or already this entity's.
-    for (let i = 0; i < observation.identities.length; i++) {
-      const identity = observation.identities[i] as string;
-      const owner = owners.get(prefix + identity);
-      if (owner !== undefined) continue;
-      const key = i < observation.keys.length ? observation.keys[i] : undefined;
-      if (key !== undefined && draft.keys[key[0]] === undefined) {
+    // Attach the identities that are free (those already this entity's are in place).
+    for (let i = 0; i < identities.length; i++) {
+      const identity = identities[i] as string;
+      if (typeOwners.has(identity)) continue;
+      const colon = identity.indexOf(':');
+      const field = identity.slice(0, colon);
+      if (i < observation.keyCount && draft.keys[field] === undefined) {
         if (!draft.ownKeys) {
           draft.keys = { ...draft.keys };
           draft.ownKeys = true;
         }
-        draft.keys[key[0]] = key[1];
+        draft.keys[field] = identity.slice(colon + 1);
       } else {
         if (draft.aliases.length >= type.aliasCap) continue;
         if (!draft.ownAliases) {
@@ -463,7 +476,7 @@ export async function prepareBatch(
         }
         draft.aliases.push(identity);
       }
-      owners.set(prefix + identity, draft.id);
+      typeOwners.set(identity, draft.id);
       draft.dirty = true;
     }
 
@@ -527,7 +540,9 @@ export async function finishDrafts(
   const { now, aggregator, classify } = context;
   const writes: RiskEntityWrite[] = [];
   const changes: RiskScoreChange[] = [];
-  const samples: Array<{ entity: RiskEntity; score: number }> = [];
+  // Scores to roll up, as parallel arrays: no object per sample.
+  const sampled: RiskEntity[] = [];
+  const scores: number[] = [];
   let created = 0;
   let updated = 0;
   for (const draft of drafts) {
@@ -539,42 +554,55 @@ export async function finishDrafts(
     if (!draft.dirty && !scoreChanged && !bandChanged) continue;
     const expectedVersion = original === undefined ? null : original.version;
     const scoreChangedAt = scoreChanged ? now : original?.scoreChangedAt;
-    const entity: RiskEntity = {
-      id: draft.id,
-      type: draft.type.name,
-      keys: draft.keys,
-      aliases: draft.aliases,
-      fields: draft.fields,
-      sources: draft.sources,
-      score,
-      band,
-      ...(scoreChangedAt !== undefined ? { scoreChangedAt } : {}),
-      createdAt: original === undefined ? now : original.createdAt,
-      updatedAt: now,
-      version: expectedVersion === null ? 1 : expectedVersion + 1,
-    };
+    const entity: RiskEntity =
+      scoreChangedAt === undefined
+        ? {
+            id: draft.id,
+            type: draft.type.name,
+            keys: draft.keys,
+            aliases: draft.aliases,
+            fields: draft.fields,
+            sources: draft.sources,
+            score,
+            band,
+            createdAt: original === undefined ? now : original.createdAt,
+            updatedAt: now,
+            version: expectedVersion === null ? 1 : expectedVersion + 1,
+          }
+        : {
+            id: draft.id,
+            type: draft.type.name,
+            keys: draft.keys,
+            aliases: draft.aliases,
+            fields: draft.fields,
+            sources: draft.sources,
+            score,
+            band,
+            scoreChangedAt,
+            createdAt: original === undefined ? now : original.createdAt,
+            updatedAt: now,
+            version: expectedVersion === null ? 1 : expectedVersion + 1,
+          };
     writes.push({ entity, expectedVersion });
-    if (original === undefined) created++;
-    else updated++;
-    changes.push(
-      original === undefined
-        ? { entity, created: true, scoreChanged, bandChanged }
-        : { entity, previous: original, created: false, scoreChanged, bandChanged },
-    );
+    if (original === undefined) {
+      created++;
+      changes.push({ entity, created: true, scoreChanged, bandChanged });
+    } else {
+      updated++;
+      changes.push({ entity, previous: original, created: false, scoreChanged, bandChanged });
+    }
     // A rescore that changes nothing about the score adds no sample: the day's average stays
     // what the observations made it.
-    if (score !== null && (draft.dirty || scoreChanged || options.recordUnchangedScores))
-      samples.push({ entity, score });
+    if (score !== null && (draft.dirty || scoreChanged || options.recordUnchangedScores)) {
+      sampled.push(entity);
+      scores.push(score);
+    }
   }
-  const rollups = await rollupSamples(context, samples);
+  const rollups = await rollupSamples(context, sampled, scores);
   const remember = (): void => {
-    for (let i = 0; i < samples.length; i++) {
-      const rollup = rollups[i] as RiskDailyRollup;
-      context.rollups.set(
-        (samples[i] as { entity: RiskEntity }).entity.id,
-        (samples[i] as { entity: RiskEntity }).entity.version,
-        rollup,
-      );
+    for (let i = 0; i < sampled.length; i++) {
+      const entity = sampled[i] as RiskEntity;
+      context.rollups.set(entity.id, entity.version, rollups[i] as RiskDailyRollup);
     }
   };
   return { writes, rollups, changes, created, updated, remember };
@@ -582,65 +610,71 @@ export async function finishDrafts(
 
 async function rollupSamples(
   context: Pick<ScoreBatchContext, 'store' | 'day' | 'rollups'>,
-  samples: ReadonlyArray<{ entity: RiskEntity; score: number }>,
+  sampled: ReadonlyArray<RiskEntity>,
+  scores: ReadonlyArray<number>,
 ): Promise<RiskDailyRollup[]> {
-  if (samples.length === 0) return [];
+  if (sampled.length === 0) return [];
   const { store, day, rollups: cache } = context;
-  const previous = new Map<string, RiskDailyRollup | undefined>();
-  const missing: RiskEntity[] = [];
-  for (const { entity } of samples) {
+  const previous: Array<RiskDailyRollup | undefined> = new Array(sampled.length);
+  const reads: Array<Promise<void>> = [];
+  for (let i = 0; i < sampled.length; i++) {
+    const entity = sampled[i] as RiskEntity;
     if (entity.version === 1) continue;
     const cached = cache.get(entity.id, entity.version - 1, day);
-    if (cached !== undefined) previous.set(entity.id, cached);
-    else missing.push(entity);
-  }
-  await Promise.all(
-    missing.map(async (entity) => {
-      const [rollup] = await store.queryRollups({
-        entityType: entity.type,
-        entityId: entity.id,
-        fromDay: day,
-        toDay: day,
-      });
-      previous.set(entity.id, rollup);
-    }),
-  );
-  const organization = new Map<EntityType, RiskDailyRollup | undefined>();
-  for (const { entity } of samples)
-    if (!organization.has(entity.type)) organization.set(entity.type, undefined);
-  await Promise.all(
-    [...organization.keys()].map(async (type) => {
-      const found = await store.queryRollups({ entityType: type, fromDay: day, toDay: day });
-      organization.set(
-        type,
-        found.find((rollup) => rollup.entityId === undefined),
+    if (cached !== undefined) previous[i] = cached;
+    else
+      reads.push(
+        store
+          .queryRollups({ entityType: entity.type, entityId: entity.id, fromDay: day, toDay: day })
+          .then(([rollup]) => {
+            previous[i] = rollup;
+          }),
       );
-    }),
-  );
-  const out: RiskDailyRollup[] = [];
-  for (const { entity, score } of samples) {
-    const before = previous.get(entity.id);
+  }
+  // The organization's rollup of the day, per type, as running totals.
+  const organization = new Map<EntityType, { sum: number; count: number; min: number; max: number }>();
+  for (const entity of sampled)
+    if (!organization.has(entity.type))
+      organization.set(entity.type, {
+        sum: 0,
+        count: 0,
+        min: Number.POSITIVE_INFINITY,
+        max: Number.NEGATIVE_INFINITY,
+      });
+  for (const [type, totals] of organization)
+    reads.push(
+      store.queryRollups({ entityType: type, fromDay: day, toDay: day }).then((found) => {
+        const rollup = found.find((candidate) => candidate.entityId === undefined);
+        if (rollup === undefined) return;
+        totals.sum = rollup.sum;
+        totals.count = rollup.count;
+        totals.min = rollup.min;
+        totals.max = rollup.max;
+      }),
+    );
+  await Promise.all(reads);
+  const out: RiskDailyRollup[] = new Array(sampled.length);
+  let totals: { sum: number; count: number; min: number; max: number } | undefined;
+  let totalsType: EntityType | undefined;
+  for (let i = 0; i < sampled.length; i++) {
+    const entity = sampled[i] as RiskEntity;
+    const score = scores[i] as number;
+    const before = previous[i];
     const after = addToRollup(before, entity.type, entity.id, day, score);
-    out.push(after);
+    out[i] = after;
     // The organization's day is the mean of its entities' daily averages (each entity counts
     // once, however often it was scored); min and max span every score recorded.
-    const org = organization.get(entity.type);
-    const averageBefore = before === undefined ? 0 : before.sum / before.count;
-    const averageAfter = after.sum / after.count;
-    organization.set(
-      entity.type,
-      org === undefined
-        ? { entityType: entity.type, day, sum: averageAfter, count: 1, min: score, max: score }
-        : {
-            entityType: entity.type,
-            day,
-            sum: org.sum + averageAfter - averageBefore,
-            count: org.count + (before === undefined ? 1 : 0),
-            min: Math.min(score, org.min),
-            max: Math.max(score, org.max),
-          },
-    );
+    if (entity.type !== totalsType) {
+      totalsType = entity.type;
+      totals = organization.get(entity.type);
+    }
+    const org = totals as { sum: number; count: number; min: number; max: number };
+    org.sum += after.sum / after.count - (before === undefined ? 0 : before.sum / before.count);
+    if (before === undefined) org.count++;
+    if (score < org.min) org.min = score;
+    if (score > org.max) org.max = score;
   }
-  for (const rollup of organization.values()) if (rollup !== undefined) out.push(rollup);
+  for (const [entityType, org] of organization)
+    out.push({ entityType, day, sum: org.sum, count: org.count, min: org.min, max: org.max });
   return out;
 }

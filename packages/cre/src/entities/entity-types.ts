@@ -178,8 +178,8 @@ export interface CompiledEntityType {
   /** Field to `key` or `alias`. */
   readonly roles: ReadonlyMap<string, 'key' | 'alias'>;
   readonly aliasCap: number;
-  /** The stored form of an identity value, or the reason it is refused. */
-  normalizeIdentity(field: string, value: unknown): { value: string } | { reason: string };
+  /** The stored form of an identity value, or (as an object) the reason it is refused. */
+  normalizeIdentity(field: string, value: unknown): string | { reason: string };
   /** The merge strategy of a field. */
   mergeOf(field: string): FieldMergeStrategy;
 }
@@ -212,7 +212,7 @@ export function compileEntityType(definition: EntityTypeDefinition): CompiledEnt
       const normalized = format.apply(value);
       if (normalized === undefined)
         return { reason: `identity.${field} must be ${format.expected}, got "${value.slice(0, 60)}"` };
-      return { value: normalized };
+      return normalized;
     },
     mergeOf(field) {
       return merges.get(field) ?? fallback;

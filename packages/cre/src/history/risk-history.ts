@@ -27,13 +27,27 @@ export function addToRollup(
     return entityId === undefined
       ? { entityType, day, sum: score, count: 1, min: score, max: score }
       : { entityType, entityId, day, sum: score, count: 1, min: score, max: score };
-  return {
-    ...rollup,
-    sum: rollup.sum + score,
-    count: rollup.count + 1,
-    min: Math.min(score, rollup.min),
-    max: Math.max(score, rollup.max),
-  };
+  const min = Math.min(score, rollup.min);
+  const max = Math.max(score, rollup.max);
+  // Built field by field: much faster than a spread on the hot path.
+  return rollup.entityId === undefined
+    ? {
+        entityType: rollup.entityType,
+        day: rollup.day,
+        sum: rollup.sum + score,
+        count: rollup.count + 1,
+        min,
+        max,
+      }
+    : {
+        entityType: rollup.entityType,
+        entityId: rollup.entityId,
+        day: rollup.day,
+        sum: rollup.sum + score,
+        count: rollup.count + 1,
+        min,
+        max,
+      };
 }
 
 /** One day of history. */
