@@ -12,7 +12,10 @@ export type {
 export { DestinationLimiters, sharedDestinationLimiters } from './delivery/destination-limiters.js';
 export { OutboxProcessor } from './delivery/outbox-processor.js';
 export { StatusSync } from './delivery/status-sync.js';
-// Orchestrator: configuration, templates, decisions, delivery
+// Orchestrator: configuration, templates, decisions, explain, the module
+export type { FieldReader } from './engine/alert-fields.js';
+export { fieldReader, parseAlert, stableHash } from './engine/alert-fields.js';
+export type { DecisionTrace, DestinationInfo } from './engine/decision-batch.js';
 export type {
   BusinessRule,
   BusinessRuleInput,
@@ -32,22 +35,24 @@ export {
   silenceMatcherSchema,
   silenceSchema,
 } from './engine/orchestrator-config.js';
-export type {
-  DeliveryRunReport,
-  OutboxWorkerOptions,
-  QueueDeliverySettings,
-  StatusSyncReport,
-} from './engine/outbox-worker.js';
-export { OutboxWorker } from './engine/outbox-worker.js';
-export { silenceMatches } from './engine/silences.js';
+export type { CompiledSilence } from './engine/silences.js';
+export { compileSilence, silenceActive, silenceMatches } from './engine/silences.js';
 export type { CompiledTemplate } from './engine/template.js';
 export { compileTemplate, MissingTemplateField } from './engine/template.js';
 export type {
   AlertExplanation,
+  ChangeOptions,
   SubmitReport,
+  TicketOrchestratorMetrics,
   TicketOrchestratorOptions,
 } from './engine/ticket-orchestrator.js';
 export { TicketOrchestrator } from './engine/ticket-orchestrator.js';
+export type {
+  AlertsDecidedEvent,
+  TicketApprovalDecidedEvent,
+  TicketOrchestratorEvents,
+  TicketResolvedEvent,
+} from './engine/ticket-orchestrator-events.js';
 export { ticketOrchestrator } from './engine/ticket-orchestrator-module.js';
 // Intake: pulled, webhook and module-raised alerts
 export type { AlertPullerOptions, AlertPullResult, AlertPullState } from './intake/alert-puller.js';

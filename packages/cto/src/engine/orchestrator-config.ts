@@ -13,20 +13,31 @@ const idSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"');
 
+const windowMeta = {
+  /** Names the window for updates and removal; given by `putMaintenanceWindow`. */
+  id: idSchema.optional(),
+  /** Why the window exists (a change ticket, an upgrade). */
+  comment: z.string().max(2_000).optional(),
+};
+
 /**
- * A maintenance window: a fixed span, or a weekly one in UTC (`days` 0 = Sunday). Ticket creation
- * for the queue is deferred to the window's end.
+ * A maintenance window: a fixed span, or a weekly one in UTC (`days` 0 = Sunday; an `end` at or
+ * before `start` runs past midnight into the next day). Ticket creation for the queue is
+ * deferred to the window's end; alerts are still decided and recorded as `deferred`.
  */
 export const maintenanceWindowSchema = z.union([
-  z.object({ start: timestampSchema, end: timestampSchema }).refine((window) => window.end > window.start, {
-    message: 'end must be after start',
-    path: ['end'],
-  }),
+  z
+    .object({ ...windowMeta, start: timestampSchema, end: timestampSchema })
+    .refine((window) => window.end > window.start, {
+      message: 'end must be after start',
+      path: ['end'],
+    }),
   z.object({
+    ...windowMeta,
     weekly: z.object({
       days: z.array(z.number().int().min(0).max(6)).min(1),
       start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (UTC)'),
-      end: z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM (UTC)'),
+      end: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM (UTC)'),
     }),
   }),
 ]);
@@ -72,8 +83,10 @@ export const groupingSchema = z.object({
   wait: durationSchema,
   /** How often later members are sent to the ticket, as one comment. */
   interval: durationSchema,
-  /** Members listed in the ticket (all are counted). @default 20 */
+  /** Members listed in the ticket and in each comment (all are counted). @default 20 */
   maxListed: z.number().int().min(1).max(500).default(20),
+  /** Alerts one group ticket takes; the next opens a new ticket for the group. Unlimited when absent. */
+  maxAlerts: z.number().int().min(1).optional(),
 });
 
 /** An ordered business rule: a condition over the alert and the queue it routes to. */
@@ -127,26 +140,49 @@ export type SilenceInput = z.input<typeof silenceSchema>;
 /** A validated silence. */
 export type Silence = z.output<typeof silenceSchema>;
 
-/** When a maintenance window that covers `now` ends, or undefined when none does. */
+const dayMs = 86_400_000;
+
+function minutesOf(text: string): number {
+  const [hours, minutes] = text.split(':').map(Number) as [number, number];
+  return hours * 60 + minutes;
+}
+
+/**
+ * When the maintenance window in force at `now` ends, or undefined when none is. Windows that
+ * touch or overlap are followed to the end of the last one, so an alert is not released into a
+ * window that starts the moment another ends.
+ */
 export function maintenanceEnd(windows: ReadonlyArray<MaintenanceWindow>, now: number): number | undefined {
   let end: number | undefined;
-  for (const window of windows) {
-    let until: number | undefined;
-    if ('start' in window) {
-      if (now >= window.start && now < window.end) until = window.end;
-    } else {
-      const day = new Date(now).getUTCDay();
-      if (!window.weekly.days.includes(day)) continue;
-      const midnight = now - (now % 86_400_000);
-      const at = (text: string): number => {
-        const [hours, minutes] = text.split(':').map(Number) as [number, number];
-        return midnight + hours * 3_600_000 + minutes * 60_000;
-      };
-      const start = at(window.weekly.start);
-      const stop = at(window.weekly.end);
-      if (now >= start && now < stop) until = stop;
+  for (let guard = 0; guard < 16; guard++) {
+    const at = end ?? now;
+    let next: number | undefined;
+    for (const window of windows) {
+      const until = windowEndAt(window, at);
+      if (until !== undefined && until > at && (next === undefined || until > next)) next = until;
     }
-    if (until !== undefined && (end === undefined || until > end)) end = until;
+    if (next === undefined) break;
+    end = next;
   }
   return end;
+}
+
+/** When one window covering `at` ends, or undefined. */
+function windowEndAt(window: MaintenanceWindow, at: number): number | undefined {
+  if ('start' in window) return at >= window.start && at < window.end ? window.end : undefined;
+  const start = minutesOf(window.weekly.start);
+  const stop = minutesOf(window.weekly.end);
+  const midnight = at - (at % dayMs);
+  const minute = (at - midnight) / 60_000;
+  const day = new Date(midnight).getUTCDay();
+  if (stop > start) {
+    return window.weekly.days.includes(day) && minute >= start && minute < stop
+      ? midnight + stop * 60_000
+      : undefined;
+  }
+  // Past midnight: from `start` on a listed day to `end` on the day after.
+  if (window.weekly.days.includes(day) && minute >= start) return midnight + dayMs + stop * 60_000;
+  const yesterday = (day + 6) % 7;
+  if (window.weekly.days.includes(yesterday) && minute < stop) return midnight + stop * 60_000;
+  return undefined;
 }

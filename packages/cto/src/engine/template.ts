@@ -14,6 +14,8 @@ export type CompiledTemplate = (variables: Readonly<Record<string, unknown>>) =>
 export class MissingTemplateField extends CeError {
   /** The field path the template named. */
   readonly field: string;
+  /** The template (or `field: template`) that named it. */
+  readonly template: string;
 
   constructor(field: string, template: string) {
     super(
@@ -25,6 +27,7 @@ export class MissingTemplateField extends CeError {
     );
     this.name = 'MissingTemplateField';
     this.field = field;
+    this.template = template;
   }
 }
 

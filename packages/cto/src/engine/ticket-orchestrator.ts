@@ -1,39 +1,54 @@
 /**
  * The ticket orchestrator: alerts in, tickets and notifications out, by ordered business rules,
  * with deduplication, grouping, silences, muted rules, approvals and maintenance windows. Every
- * decision about one alert (the alert and what was done with it, the ticket, the outbox entry of
- * its remote write) is stored in one commit; the {@link OutboxWorker} then makes the remote
- * writes.
+ * decision about a batch of alerts (the alerts and what was done with them, the tickets, the
+ * outbox entries of their remote writes) is stored in one commit; the `OutboxProcessor` then makes
+ * the remote writes and the `StatusSync` reads statuses back.
  *
  * @module
  */
-import { hash as digest } from 'node:crypto';
 import {
   type Alert,
   type AlertDisposition,
-  alertInputSchema,
+  type AlertDispositionKind,
+  type AlertQuery,
   CeError,
   type ModuleHost,
   type OutboxEntry,
-  openTicketStatuses,
   type Page,
   RuleEngine,
   type RuleExplanation,
-  type Severity,
   type StoredAlert,
   type Ticket,
+  type TicketQuery,
   type TicketStatus,
   type TicketStore,
   toCeError,
   ValidationError,
 } from '@ce/core';
 import type { z } from 'zod';
-import { AlertPuller } from '../intake/alert-puller.js';
+import type { DeliveryOptions, OutboxRunReport, SyncRunReport } from '../delivery/delivery-options.js';
+import { OutboxProcessor } from '../delivery/outbox-processor.js';
+import { StatusSync } from '../delivery/status-sync.js';
+import { AlertPuller, type AlertPullResult } from '../intake/alert-puller.js';
+import { fieldReader, KeyCache, parseAlert } from './alert-fields.js';
+import {
+  type CompiledRule,
+  DecisionBatch,
+  type DecisionConfig,
+  type DecisionTrace,
+  type DestinationInfo,
+  fingerprintOf,
+  renderFields,
+  titleOf,
+} from './decision-batch.js';
 import {
   type BusinessRule,
   type BusinessRuleInput,
   businessRuleSchema,
+  type MaintenanceWindow,
   maintenanceEnd,
+  maintenanceWindowSchema,
   type Queue,
   type QueueInput,
   queueSchema,
@@ -41,42 +56,64 @@ import {
   type SilenceInput,
   silenceSchema,
 } from './orchestrator-config.js';
-import { type DeliveryRunReport, OutboxWorker, type StatusSyncReport } from './outbox-worker.js';
-import { fieldText, silenceMatches } from './silences.js';
-import { type CompiledTemplate, compileTemplate, MissingTemplateField } from './template.js';
+import { compileSilence } from './silences.js';
+import { type CompiledTemplate, compileTemplate } from './template.js';
 
 /** Options of {@link TicketOrchestrator}. */
 export interface TicketOrchestratorOptions {
   /** Alert fields the fingerprint covers. @default ['sourceConfigId', 'type', 'subtype', 'name', 'user', 'app'] */
   fingerprintFields?: ReadonlyArray<string>;
-  /** How often due outbox entries are sent. @default 5000 */
+  /** How often due outbox entries are sent, in ms. @default 5000 */
   deliveryIntervalMs?: number;
-  /** How often open tickets' statuses are read back. @default 300000 */
+  /** How often open tickets' statuses are read back, in ms. @default 300000 */
   syncIntervalMs?: number;
-  /** How often each alert source is pulled. @default 60000 */
+  /** How often each alert source is pulled, in ms. @default 60000 */
   pullIntervalMs?: number;
   /** Alerts listed on a ticket (`alertRefs`); all are counted. @default 100 */
   maxAlertRefs?: number;
+  /** Alerts decided and stored per commit. @default 1000 */
+  batchSize?: number;
   /** Whether `start()` schedules delivery, sync and pulls. @default true */
   schedule?: boolean;
+  /**
+   * Delivery settings passed to the outbox processor and the status sync (retry policy,
+   * attempts, timeouts, batch sizes); the store, plugins, clock, logger and queues are the
+   * orchestrator's.
+   */
+  delivery?: Omit<DeliveryOptions, 'store' | 'plugins' | 'clock' | 'logger' | 'queue'>;
+}
+
+/** Who changes the configuration, for the audit log. */
+export interface ChangeOptions {
+  /** @default 'system' */
+  actor?: string;
 }
 
 /** What {@link TicketOrchestrator.submit} did with a batch. */
 export interface SubmitReport {
+  /** Inputs received. */
   received: number;
+  /** Alerts that opened a ticket. */
   ticketed: number;
+  /** Alerts that updated (or reopened) an open ticket instead of opening another. */
   deduplicated: number;
+  /** Alerts that joined or opened a group ticket. */
   grouped: number;
+  /** Alerts held back by a silence or a muted rule (stored, not lost). */
   muted: number;
+  /** Alerts no business rule matched (stored). */
   unrouted: number;
+  /** Alerts whose ticket waits for a person's approval. */
   pendingApproval: number;
+  /** Alerts whose ticket a maintenance window defers. */
   deferred: number;
+  /** Alerts stored as failed (listed in `failures`). */
   failed: number;
   /** Alerts already stored (a replay): nothing was done again. */
   duplicates: number;
   /** Inputs that could not be stored at all (no usable id), with their position and reason. */
   rejected: Array<{ index: number; reason: string }>;
-  /** Stored alerts that failed, with their key and reason. */
+  /** Stored alerts that failed, as `sourceConfigId/id`, with the reason. */
   failures: Array<{ alert: string; reason: string }>;
 }
 
@@ -84,56 +121,65 @@ export interface SubmitReport {
 export interface AlertExplanation {
   /** Each enabled rule in order, whether it matched, and the rule engine's explanation. */
   rules: Array<{ ruleId: string; matched: boolean; explanation: RuleExplanation }>;
-  /** The rule that routes the alert, if any. */
+  /** The rule that routes the alert (the first that matched), if any. */
   ruleId?: string;
+  /** Every rule that acts on it (more than one where a rule says `continue`). */
+  routedBy?: string[];
+  /** The queue of `ruleId`. */
   queueId?: string;
   /** The silence or muted rule that holds it back, if any. */
   mutedBy?: { silenceId?: string; ruleId?: string };
-  /** The open ticket a dedup rule would update, or the closed one it would reopen. */
+  /** The open ticket a dedup rule updates, the closed one it reopens, or `new`. */
   dedupe?: { key: string; ticketId?: string; action: 'update' | 'reopen' | 'new' };
-  /** The group it would join. */
-  group?: { key: string; ticketId?: string };
-  /** Whether the queue needs an approval, and the maintenance window's end if one is in force. */
+  /** The group it joins or opens. */
+  group?: { key: string; ticketId?: string; action: 'join' | 'open' };
+  /** Whether the queue needs an approval. */
   approvalRequired?: boolean;
+  /** The end of the maintenance window in force, if one is. */
   deferredUntil?: number;
-  /** What would be done: the disposition kind. */
-  outcome: AlertDisposition['kind'];
+  /** What was done (an alert already received) or would be done. */
+  disposition: AlertDisposition;
+  /** `disposition.kind`. */
+  outcome: AlertDispositionKind;
+  /** Whether the alert was received before: then this is what was done, and nothing is done again. */
+  received: boolean;
   /** Why, in a sentence. */
   reason: string;
 }
 
-interface DestinationInfo {
-  kind: 'ticket' | 'notification';
-  mapping: Record<string, string>;
-  severityMap: Partial<Record<Severity, string>>;
-}
-
-interface Working {
-  /** Tickets read or written during the batch, by id, with the version they were read at. */
-  tickets: Map<string, { ticket: Ticket; expectedVersion: number | null; dirty: boolean }>;
-  outbox: Map<string, OutboxEntry>;
-  alerts: StoredAlert[];
-  /** The newest ticket of each dedupe and group key seen in the batch; `null` when the store has none. */
-  byKey: Map<string, string | null>;
-  /** Outbox entry ids of the batch, by ticket. */
-  outboxByTicket: Map<string, Set<string>>;
-  /** Stored tickets whose pending writes were fetched into `outbox`. */
-  loaded: Set<string>;
-  /** Destination configurations that could not be described, with why. */
-  unavailable: Map<string, string>;
-}
-
-/** One alert of a batch, with what deciding it reads: its view, the rules it matches, its keys. */
-interface AlertPlan {
-  alert: Alert;
-  view: Record<string, unknown>;
-  rules: BusinessRule[];
-  /** Dedupe or group key by rule id. */
-  keys: Map<string, string>;
+/** Counters the host can read. */
+export interface TicketOrchestratorMetrics {
+  /** Alerts decided by this instance since it was created, by disposition. */
+  dispositions: Partial<Record<AlertDispositionKind, number>>;
+  /** Inputs refused without an id, and replays, since created. */
+  rejected: number;
+  duplicates: number;
+  /** Remote writes pending or in flight (counted up to 10,000). */
+  backlog: number;
+  /** Of those, writes already due. */
+  due: number;
+  /** Tickets whose creation failed. */
+  failedTickets: number;
+  /** Tickets waiting for an approval. */
+  pendingApprovals: number;
 }
 
 const namespace = 'cto';
 const defaultFingerprint = ['sourceConfigId', 'type', 'subtype', 'name', 'user', 'app'];
+const reportFields = {
+  ticketed: 'ticketed',
+  deduplicated: 'deduplicated',
+  grouped: 'grouped',
+  muted: 'muted',
+  unrouted: 'unrouted',
+  'pending-approval': 'pendingApproval',
+  declined: 'failed',
+  deferred: 'deferred',
+  failed: 'failed',
+} as const satisfies Record<AlertDispositionKind, keyof SubmitReport>;
+/** How long a destination's description is reused, and a failure to describe it remembered. */
+const describeTtlMs = 60_000;
+const describeFailureTtlMs = 5_000;
 
 function emptyReport(received: number): SubmitReport {
   return {
@@ -152,15 +198,6 @@ function emptyReport(received: number): SubmitReport {
   };
 }
 
-function hash(...parts: ReadonlyArray<unknown>): string {
-  return digest('sha1', JSON.stringify(parts), 'hex').slice(0, 32);
-}
-
-/** The record rules, silences and templates read. */
-function viewOf(alert: Alert): Record<string, unknown> {
-  return { ...alert };
-}
-
 function parse<T>(schema: z.ZodType<T, unknown>, input: unknown, subject: string): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -170,35 +207,119 @@ function parse<T>(schema: z.ZodType<T, unknown>, input: unknown, subject: string
   );
 }
 
+/** JSON-safe copy of whatever an invalid input held, so that it can be stored as failed. */
+function jsonCopy(input: unknown): Record<string, unknown> {
+  try {
+    const copy = JSON.parse(JSON.stringify(input)) as unknown;
+    return typeof copy === 'object' && copy !== null && !Array.isArray(copy)
+      ? (copy as Record<string, unknown>)
+      : { value: copy };
+  } catch (error) {
+    return { unreadable: toCeError(error).message };
+  }
+}
+
+/** What could be read of an invalid input that has an id: it is stored as failed, never lost. */
+function invalidAlert(
+  input: Record<string, unknown>,
+  id: string,
+  sourceConfigId: string,
+  now: number,
+): Alert {
+  const text = (value: unknown, max: number): string | undefined =>
+    typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+  return {
+    id,
+    sourceConfigId,
+    type: text(input.type, 128) ?? 'invalid',
+    name: text(input.name, 1_024) ?? '(invalid alert)',
+    severity: 'unknown',
+    timestamp:
+      typeof input.timestamp === 'number' && Number.isSafeInteger(input.timestamp) && input.timestamp >= 0
+        ? input.timestamp
+        : now,
+    raw: jsonCopy(input),
+  };
+}
+
+function sentence(disposition: AlertDisposition, trace: DecisionTrace): string {
+  switch (disposition.kind) {
+    case 'unrouted':
+      return 'no enabled business rule matched';
+    case 'muted':
+      return disposition.reason;
+    case 'failed':
+      return disposition.reason;
+    case 'deduplicated':
+      return disposition.reopened
+        ? `reopens closed ticket ${disposition.ticketId} (within the reopen window)`
+        : `updates open ticket ${disposition.ticketId} (same values on the dedup fields within the window)`;
+    case 'grouped':
+      return trace.group?.action === 'join'
+        ? `joins group ticket ${disposition.ticketId}`
+        : `opens group ticket ${disposition.ticketId}, created once the group wait ends`;
+    case 'pending-approval':
+      return `ticket ${disposition.ticketId} waits for an approval in queue "${disposition.queueId}"`;
+    case 'declined':
+      return `the approval of ticket ${disposition.ticketId} was declined`;
+    case 'deferred':
+      return `a maintenance window defers ticket ${disposition.ticketId} until ${new Date(disposition.until).toISOString()}`;
+    default:
+      return `opens ticket ${disposition.ticketId} in queue "${disposition.queueId}"`;
+  }
+}
+
 /**
  * The ticket orchestrator module's API (`exchange.modules.cto`). Create it with
- * `ticketOrchestrator()`.
+ * `ticketOrchestrator()`; every method but `fingerprint` needs a storage adapter with a
+ * ticket store (`storage.tickets`).
  */
 export class TicketOrchestrator {
   private readonly rulesEngine: RuleEngine;
-  private readonly worker: OutboxWorker;
+  private readonly outbox: OutboxProcessor;
+  private readonly statusSync: StatusSync;
   private readonly puller: AlertPuller;
   private queues = new Map<string, Queue>();
   private rules: BusinessRule[] = [];
   private silences = new Map<string, Silence>();
-  private readonly templates = new Map<string, CompiledTemplate>();
+  private compiled: DecisionConfig | undefined;
+  private readonly destinations = new Map<
+    string,
+    { info: DestinationInfo | { unavailable: string }; at: number }
+  >();
+  private readonly templateCache = new WeakMap<
+    Queue,
+    WeakMap<DestinationInfo, ReadonlyArray<readonly [string, CompiledTemplate]>>
+  >();
+  private readonly keys = new KeyCache();
   private loaded: Promise<void> | undefined;
   private started = false;
-  private readonly counters = new Map<string, number>();
+  private submitting: Promise<unknown> = Promise.resolve();
+  private readonly counters = {
+    dispositions: {} as Partial<Record<AlertDispositionKind, number>>,
+    rejected: 0,
+    duplicates: 0,
+  };
 
+  /** Use `ticketOrchestrator()` with `createCloudExchange` rather than calling this directly. */
   constructor(
     private readonly host: ModuleHost,
     private readonly options: TicketOrchestratorOptions = {},
   ) {
     this.rulesEngine = new RuleEngine({ clock: host.clock });
-    this.worker = new OutboxWorker({
-      store: this.store(),
+    const delivery: DeliveryOptions = {
+      ...options.delivery,
+      ...(options.syncIntervalMs !== undefined && options.delivery?.syncIntervalMs === undefined
+        ? { syncIntervalMs: options.syncIntervalMs }
+        : {}),
+      store: host.storage.tickets ?? this.missingStore(),
       plugins: host.plugins,
       clock: host.clock,
       logger: host.logger.child({ component: 'cto-delivery' }),
       queue: (queueId) => this.queues.get(queueId),
-      ...(options.syncIntervalMs !== undefined ? { syncIntervalMs: options.syncIntervalMs } : {}),
-    });
+    };
+    this.outbox = new OutboxProcessor(delivery);
+    this.statusSync = new StatusSync(delivery);
     this.puller = new AlertPuller({
       plugins: host.plugins,
       storage: host.storage,
@@ -208,10 +329,23 @@ export class TicketOrchestrator {
     });
   }
 
+  /** Stands in for the ticket store a storage adapter lacks: every call fails clearly. */
+  private missingStore(): TicketStore {
+    return new Proxy({} as TicketStore, {
+      get: () => () => Promise.reject(this.storeMissing()),
+    });
+  }
+
+  private storeMissing(): CeError {
+    return new CeError(
+      'CONFIG_INVALID',
+      `storage "${this.host.storage.kind}" has no ticket store (storage.tickets); the ticket orchestrator needs one`,
+    );
+  }
+
   private store(): TicketStore {
     const store = this.host.storage.tickets;
-    if (!store)
-      throw new CeError('CONFIG_INVALID', `storage "${this.host.storage.kind}" has no ticket store`);
+    if (!store) throw this.storeMissing();
     return store;
   }
 
@@ -228,52 +362,91 @@ export class TicketOrchestrator {
       this.silences = new Map(
         silences.map((silence) => [silence.id, parse(silenceSchema, silence, 'silence')]),
       );
-    })();
+      this.compiled = undefined;
+    })().catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
     return this.loaded;
+  }
+
+  /** Reads the configuration from storage again, after another process changed it. */
+  async reload(): Promise<void> {
+    this.loaded = undefined;
+    await this.load();
   }
 
   private async save(
     key: 'queues' | 'rules' | 'silences',
     value: unknown,
-    action: string,
-    target: string,
+    audit: { action: string; target: string; actor: string | undefined; details?: Record<string, unknown> },
   ): Promise<void> {
     await this.host.storage.transaction(async (tx) => {
       await tx.keyValue.set(namespace, key, value);
-      await tx.audit.append({ actor: 'cto', action, target });
+      await tx.audit.append({
+        at: this.host.clock.now(),
+        actor: audit.actor ?? 'system',
+        action: audit.action,
+        target: audit.target,
+        ...(audit.details ? { details: audit.details } : {}),
+      });
     });
+    this.compiled = undefined;
   }
 
-  /** Adds or replaces a queue; throws `VALIDATION_FAILED` naming the field. */
-  async putQueue(input: QueueInput): Promise<Queue> {
-    await this.load();
-    const queue = parse(queueSchema, input, 'queue');
+  private checkQueue(queue: Queue): void {
+    const issues: Array<{ path: string; reason: string }> = [];
     for (const [field, template] of Object.entries(queue.mapping)) {
       try {
         compileTemplate(template);
       } catch (error) {
-        throw new ValidationError('invalid queue', [
-          { path: `mapping.${field}`, reason: toCeError(error).message },
-        ]);
+        issues.push({ path: `mapping.${field}`, reason: toCeError(error).message });
       }
     }
+    if (issues.length > 0) throw new ValidationError('invalid queue', issues);
+  }
+
+  /**
+   * Adds or replaces a queue. Throws `VALIDATION_FAILED` naming the field (a template with an
+   * unknown filter names `mapping.<field>`).
+   */
+  async putQueue(input: QueueInput, options: ChangeOptions = {}): Promise<Queue> {
+    await this.load();
+    const queue = parse(queueSchema, input, 'queue');
+    this.checkQueue(queue);
+    const existed = this.queues.has(queue.id);
     const next = new Map(this.queues).set(queue.id, queue);
-    await this.save('queues', [...next.values()], 'cto.queue.put', `queue:${queue.id}`);
+    await this.save('queues', [...next.values()], {
+      action: existed ? 'ticket-queue-updated' : 'ticket-queue-created',
+      target: `queue:${queue.id}`,
+      actor: options.actor,
+      details: { destinationConfigId: queue.destinationConfigId, approval: queue.approval },
+    });
     this.queues = next;
     return queue;
   }
 
-  /** Removes a queue; refused with `CONFLICT` while a rule routes to it. */
-  async deleteQueue(id: string): Promise<boolean> {
+  /** Removes a queue; refused with `CONFLICT` while a rule routes to it. Resolves false if unknown. */
+  async deleteQueue(id: string, options: ChangeOptions = {}): Promise<boolean> {
     await this.load();
     const user = this.rules.find((rule) => rule.queueId === id);
     if (user) throw new CeError('CONFLICT', `queue "${id}" is used by rule "${user.id}"`);
     if (!this.queues.has(id)) return false;
     const next = new Map(this.queues);
     next.delete(id);
-    await this.save('queues', [...next.values()], 'cto.queue.delete', `queue:${id}`);
+    await this.save('queues', [...next.values()], {
+      action: 'ticket-queue-deleted',
+      target: `queue:${id}`,
+      actor: options.actor,
+    });
     this.queues = next;
     return true;
+  }
+
+  /** A queue, or `undefined`. */
+  async getQueue(id: string): Promise<Queue | undefined> {
+    await this.load();
+    return this.queues.get(id);
   }
 
   /** The queues. */
@@ -283,31 +456,118 @@ export class TicketOrchestrator {
   }
 
   /**
-   * Adds or replaces a business rule. A new rule goes last unless `position` says where; rules
-   * are tried in order. Throws `VALIDATION_FAILED` naming the field, `NOT_FOUND` for an unknown queue.
+   * Adds or replaces a maintenance window of a queue (matched by `id`). While one is in force,
+   * the queue's new tickets are deferred to its end.
    */
-  async putRule(input: BusinessRuleInput, position?: number): Promise<BusinessRule> {
+  async putMaintenanceWindow(
+    queueId: string,
+    input: z.input<typeof maintenanceWindowSchema> & { id: string },
+    options: ChangeOptions = {},
+  ): Promise<MaintenanceWindow> {
+    await this.load();
+    const queue = this.queues.get(queueId);
+    if (!queue) throw new CeError('NOT_FOUND', `no queue "${queueId}"`);
+    const window = parse(maintenanceWindowSchema, input, 'maintenance window');
+    if (!window.id)
+      throw new ValidationError('invalid maintenance window', [{ path: 'id', reason: 'an id is required' }]);
+    const windows = queue.maintenanceWindows.filter((existing) => existing.id !== window.id);
+    const next = new Map(this.queues).set(queueId, { ...queue, maintenanceWindows: [...windows, window] });
+    await this.save('queues', [...next.values()], {
+      action:
+        windows.length === queue.maintenanceWindows.length
+          ? 'maintenance-window-created'
+          : 'maintenance-window-updated',
+      target: `queue:${queueId}/window:${window.id}`,
+      actor: options.actor,
+      details: { window },
+    });
+    this.queues = next;
+    return window;
+  }
+
+  /** Removes a maintenance window of a queue. Resolves false if unknown. */
+  async deleteMaintenanceWindow(
+    queueId: string,
+    windowId: string,
+    options: ChangeOptions = {},
+  ): Promise<boolean> {
+    await this.load();
+    const queue = this.queues.get(queueId);
+    if (!queue) throw new CeError('NOT_FOUND', `no queue "${queueId}"`);
+    const windows = queue.maintenanceWindows.filter((existing) => existing.id !== windowId);
+    if (windows.length === queue.maintenanceWindows.length) return false;
+    const next = new Map(this.queues).set(queueId, { ...queue, maintenanceWindows: windows });
+    await this.save('queues', [...next.values()], {
+      action: 'maintenance-window-deleted',
+      target: `queue:${queueId}/window:${windowId}`,
+      actor: options.actor,
+    });
+    this.queues = next;
+    return true;
+  }
+
+  /** A queue's maintenance windows, with the end of the one in force now, if any. */
+  async listMaintenanceWindows(
+    queueId: string,
+  ): Promise<{ windows: MaintenanceWindow[]; activeUntil?: number }> {
+    await this.load();
+    const queue = this.queues.get(queueId);
+    if (!queue) throw new CeError('NOT_FOUND', `no queue "${queueId}"`);
+    const activeUntil = maintenanceEnd(queue.maintenanceWindows, this.host.clock.now());
+    return { windows: [...queue.maintenanceWindows], ...(activeUntil !== undefined ? { activeUntil } : {}) };
+  }
+
+  /**
+   * Adds or replaces a business rule. A new rule goes last unless `position` says where; a
+   * replaced one keeps its place unless `position` moves it. Rules are tried in order. Throws
+   * `VALIDATION_FAILED` naming the field (`condition` for a rule the engine refuses, `queueId`
+   * for an unknown queue).
+   */
+  async putRule(
+    input: BusinessRuleInput,
+    options: ChangeOptions & { position?: number } = {},
+  ): Promise<BusinessRule> {
     await this.load();
     const rule = parse(businessRuleSchema, input, 'rule');
+    try {
+      this.rulesEngine.compile(rule.condition);
+    } catch (error) {
+      throw new ValidationError('invalid rule', [{ path: 'condition', reason: toCeError(error).message }]);
+    }
     if (!this.queues.has(rule.queueId))
       throw new ValidationError('invalid rule', [{ path: 'queueId', reason: `no queue "${rule.queueId}"` }]);
-    const next = this.rules.filter((existing) => existing.id !== rule.id);
     const at = this.rules.findIndex((existing) => existing.id === rule.id);
-    const index = position ?? (at >= 0 ? at : next.length);
+    const next = this.rules.filter((existing) => existing.id !== rule.id);
+    const index = options.position ?? (at >= 0 ? at : next.length);
     next.splice(Math.max(0, Math.min(index, next.length)), 0, rule);
-    await this.save('rules', next, 'cto.rule.put', `rule:${rule.id}`);
+    await this.save('rules', next, {
+      action: at >= 0 ? 'business-rule-updated' : 'business-rule-created',
+      target: `rule:${rule.id}`,
+      actor: options.actor,
+      details: { queueId: rule.queueId, position: next.indexOf(rule), enabled: rule.enabled },
+    });
     this.rules = next;
     return rule;
   }
 
-  /** Removes a rule. */
-  async deleteRule(id: string): Promise<boolean> {
+  /** Removes a rule. Resolves false if unknown. */
+  async deleteRule(id: string, options: ChangeOptions = {}): Promise<boolean> {
     await this.load();
     const next = this.rules.filter((rule) => rule.id !== id);
     if (next.length === this.rules.length) return false;
-    await this.save('rules', next, 'cto.rule.delete', `rule:${id}`);
+    await this.save('rules', next, {
+      action: 'business-rule-deleted',
+      target: `rule:${id}`,
+      actor: options.actor,
+    });
     this.rules = next;
     return true;
+  }
+
+  /** A rule, or `undefined`. */
+  async getRule(id: string): Promise<BusinessRule | undefined> {
+    await this.load();
+    return this.rules.find((rule) => rule.id === id);
   }
 
   /** The rules, in the order they are tried. */
@@ -316,73 +576,186 @@ export class TicketOrchestrator {
     return [...this.rules];
   }
 
-  /** Mutes a rule until a time: its alerts are recorded as muted, not lost. */
-  async muteRule(id: string, until: number): Promise<BusinessRule> {
+  /** Mutes a rule until a time (epoch ms): its alerts are recorded as muted, not lost. `0` unmutes. */
+  async muteRule(id: string, until: number, options: ChangeOptions = {}): Promise<BusinessRule> {
     await this.load();
     const rule = this.rules.find((candidate) => candidate.id === id);
     if (!rule) throw new CeError('NOT_FOUND', `no rule "${id}"`);
-    return this.putRule({ ...rule, mutedUntil: until });
+    const { mutedUntil: _previous, ...rest } = rule;
+    return this.putRule(until > 0 ? { ...rest, mutedUntil: until } : rest, options);
   }
 
-  /** Adds or replaces a silence; regex matchers are checked for catastrophic backtracking. */
-  async putSilence(input: SilenceInput): Promise<Silence> {
+  /**
+   * Adds or replaces a silence. Regex matchers are anchored and checked for catastrophic
+   * backtracking; a bad one is refused naming `matchers.<n>.value`.
+   */
+  async putSilence(input: SilenceInput, options: ChangeOptions = {}): Promise<Silence> {
     await this.load();
     const silence = parse(silenceSchema, input, 'silence');
     silence.matchers.forEach((matcher, index) => {
-      if (matcher.op !== '=~' && matcher.op !== '!~') return;
       try {
-        silenceMatches({ ...silence, startsAt: 0, endsAt: 1 }, {}, 0);
+        compileSilence({ ...silence, matchers: [matcher] });
       } catch (error) {
         throw new ValidationError('invalid silence', [
           { path: `matchers.${index}.value`, reason: toCeError(error).message },
         ]);
       }
     });
+    const existed = this.silences.has(silence.id);
     const next = new Map(this.silences).set(silence.id, silence);
-    await this.save('silences', [...next.values()], 'cto.silence.put', `silence:${silence.id}`);
+    await this.save('silences', [...next.values()], {
+      action: existed ? 'silence-updated' : 'silence-created',
+      target: `silence:${silence.id}`,
+      actor: options.actor ?? silence.createdBy,
+      details: {
+        matchers: silence.matchers,
+        startsAt: silence.startsAt,
+        endsAt: silence.endsAt,
+        comment: silence.comment,
+      },
+    });
     this.silences = next;
     return silence;
   }
 
-  /** Ends a silence now; it is kept for the record. */
-  async expireSilence(id: string): Promise<Silence> {
+  /** Ends a silence now; it is kept for the record (as Alertmanager keeps expired silences). */
+  async expireSilence(id: string, options: ChangeOptions = {}): Promise<Silence> {
     await this.load();
     const silence = this.silences.get(id);
     if (!silence) throw new CeError('NOT_FOUND', `no silence "${id}"`);
     const now = this.host.clock.now();
-    return this.putSilence({
-      ...silence,
-      endsAt: Math.max(silence.startsAt + 1, Math.min(silence.endsAt, now)),
+    if (silence.endsAt <= now) return silence;
+    const expired: Silence = { ...silence, endsAt: Math.max(silence.startsAt + 1, now) };
+    const next = new Map(this.silences).set(id, expired);
+    await this.save('silences', [...next.values()], {
+      action: 'silence-expired',
+      target: `silence:${id}`,
+      actor: options.actor,
+    });
+    this.silences = next;
+    return expired;
+  }
+
+  /** The silences, expired ones included, with their state now. */
+  async listSilences(): Promise<
+    Array<Silence & { state: 'pending' | 'active' | 'expired'; active: boolean }>
+  > {
+    await this.load();
+    const now = this.host.clock.now();
+    return [...this.silences.values()].map((silence) => {
+      const state = now < silence.startsAt ? 'pending' : now < silence.endsAt ? 'active' : 'expired';
+      return { ...silence, state, active: state === 'active' };
     });
   }
 
-  /** The silences, expired ones included, with whether each is in force now. */
-  async listSilences(): Promise<Array<Silence & { active: boolean }>> {
-    await this.load();
+  /** What the decision path reads, compiled once per configuration change. */
+  private decisionConfig(): DecisionConfig {
+    if (this.compiled) return this.compiled;
+    const rules: CompiledRule[] = [];
+    for (const rule of this.rules) {
+      if (!rule.enabled) continue;
+      const fields = rule.dedup?.fields ?? rule.grouping?.by;
+      rules.push({
+        rule,
+        predicate: this.rulesEngine.compile(rule.condition),
+        ...(fields ? { keyReaders: fields.map(fieldReader) } : {}),
+      });
+    }
+    this.compiled = {
+      rules,
+      silences: [...this.silences.values()].map(compileSilence),
+      queues: this.queues,
+      fingerprint: (this.options.fingerprintFields ?? defaultFingerprint).map(fieldReader),
+      keys: this.keys,
+      maxAlertRefs: this.options.maxAlertRefs ?? 100,
+      destination: (configId) => this.destinations.get(configId)?.info,
+      templates: (queue, destination) => this.templatesOf(queue, destination),
+    };
+    return this.compiled;
+  }
+
+  private templatesOf(
+    queue: Queue,
+    destination: DestinationInfo,
+  ): ReadonlyArray<readonly [string, CompiledTemplate]> {
+    let byDestination = this.templateCache.get(queue);
+    if (!byDestination) {
+      byDestination = new WeakMap();
+      this.templateCache.set(queue, byDestination);
+    }
+    let templates = byDestination.get(destination);
+    if (!templates) {
+      templates = Object.entries({ ...destination.mapping, ...queue.mapping }).map(
+        ([field, template]) => [field, compileTemplate(template)] as const,
+      );
+      byDestination.set(destination, templates);
+    }
+    return templates;
+  }
+
+  /** Describes the destinations of every queue a rule routes to, reusing recent descriptions. */
+  private async describeDestinations(): Promise<void> {
     const now = this.host.clock.now();
-    return [...this.silences.values()].map((silence) => ({
-      ...silence,
-      active: now >= silence.startsAt && now < silence.endsAt,
-    }));
+    const configIds = new Set<string>();
+    for (const rule of this.rules) {
+      const queue = this.queues.get(rule.queueId);
+      if (rule.enabled && queue) configIds.add(queue.destinationConfigId);
+    }
+    for (const configId of configIds) {
+      const cached = this.destinations.get(configId);
+      const ttl = cached && 'unavailable' in cached.info ? describeFailureTtlMs : describeTtlMs;
+      if (cached && now - cached.at < ttl) continue;
+      this.destinations.set(configId, { info: await this.describe(configId), at: now });
+    }
+  }
+
+  private async describe(configId: string): Promise<DestinationInfo | { unavailable: string }> {
+    try {
+      return await this.host.plugins.invoke(configId, 'cto.describe', async (context, definition) => {
+        const destination = definition.cto?.destination;
+        if (!destination)
+          throw new CeError('CONFIG_INVALID', `configuration "${configId}" is not a ticket destination`);
+        return {
+          kind: destination.kind,
+          mapping: { ...destination.defaultMapping(context.config) },
+          severityMap: { ...destination.defaultSeverityMap?.(context.config) },
+        } satisfies DestinationInfo;
+      });
+    } catch (error) {
+      return { unavailable: `destination "${configId}": ${toCeError(error).message}` };
+    }
   }
 
   // ---- intake and decisions ----------------------------------------------------------------
 
   /**
-   * Takes alerts from a source: validates, routes, deduplicates, groups, mutes and decides, then
-   * stores every decision in one commit per batch. An alert already stored is a replay and is
-   * not acted on again; an invalid one with an id is stored as failed with the reason; one without
-   * a usable id is reported in `rejected`.
+   * Takes alerts from a source: validates, routes, mutes, deduplicates, groups and decides, and
+   * stores every decision of a batch in one commit (retried from a fresh read when another writer
+   * changed a ticket it read). An alert already stored is a replay and is not acted on again; an
+   * invalid one with an id is stored as failed with the reason; one without a usable id is
+   * reported in `rejected` with its index. Submissions run one at a time.
    */
-  async submit(inputs: ReadonlyArray<unknown>, options: { sourceConfigId: string }): Promise<SubmitReport> {
+  submit(inputs: ReadonlyArray<unknown>, options: { sourceConfigId: string }): Promise<SubmitReport> {
+    const run = this.submitting.then(() => this.submitNow(inputs, options.sourceConfigId));
+    this.submitting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async submitNow(inputs: ReadonlyArray<unknown>, sourceConfigId: string): Promise<SubmitReport> {
+    if (typeof sourceConfigId !== 'string' || sourceConfigId.length === 0 || sourceConfigId.length > 512)
+      throw new ValidationError('invalid submission', [
+        { path: 'sourceConfigId', reason: 'a non-empty string of at most 512 characters is required' },
+      ]);
+    if (!Array.isArray(inputs))
+      throw new ValidationError('invalid submission', [{ path: 'alerts', reason: 'an array is required' }]);
     await this.load();
     const report = emptyReport(inputs.length);
-    for (let start = 0; start < inputs.length; start += 1_000) {
-      const slice = inputs.slice(start, start + 1_000);
+    const size = Math.max(1, this.options.batchSize ?? 1_000);
+    for (let start = 0; start < inputs.length; start += size) {
+      const slice = inputs.slice(start, start + size);
       for (let attempt = 0; ; attempt++) {
         try {
-          const part = await this.submitBatch(slice, start, options.sourceConfigId);
-          this.merge(report, part);
+          this.merge(report, await this.submitBatch(slice, start, sourceConfigId));
           break;
         } catch (error) {
           // Another writer changed a ticket this batch read: decide the batch again on fresh state.
@@ -390,6 +763,19 @@ export class TicketOrchestrator {
         }
       }
     }
+    const dispositions: Partial<Record<AlertDispositionKind, number>> = {};
+    for (const [kind, field] of Object.entries(reportFields) as Array<
+      [AlertDispositionKind, keyof SubmitReport]
+    >)
+      if (kind !== 'declined' && (report[field] as number) > 0) dispositions[kind] = report[field] as number;
+    this.host.events.emit('alerts-decided', {
+      sourceConfigId,
+      received: report.received,
+      dispositions,
+      duplicates: report.duplicates,
+      rejected: report.rejected.length,
+      at: this.host.clock.now(),
+    });
     return report;
   }
 
@@ -406,8 +792,8 @@ export class TicketOrchestrator {
       'duplicates',
     ] as const)
       into[key] += part[key];
-    into.rejected.push(...part.rejected);
-    into.failures.push(...part.failures);
+    for (const item of part.rejected) into.rejected.push(item);
+    for (const item of part.failures) into.failures.push(item);
   }
 
   private async submitBatch(
@@ -416,777 +802,305 @@ export class TicketOrchestrator {
     sourceConfigId: string,
   ): Promise<SubmitReport> {
     const store = this.store();
+    await this.describeDestinations();
     const now = this.host.clock.now();
     const report = emptyReport(inputs.length);
     const parsed: Array<{ alert: Alert; problem?: string }> = [];
-    inputs.forEach((input, index) => {
-      const result = alertInputSchema.safeParse(input);
-      if (result.success) {
-        parsed.push({ alert: { ...result.data, sourceConfigId } as Alert });
-        return;
+    for (let index = 0; index < inputs.length; index++) {
+      const input = inputs[index];
+      const result = parseAlert(input, sourceConfigId);
+      if (!('problem' in result)) {
+        parsed.push({ alert: result });
+        continue;
       }
-      const reason = result.error.issues
-        .map((issue) => `${issue.path.join('.') || 'alert'}: ${issue.message}`)
-        .join('; ');
-      const id = (input as { id?: unknown } | null)?.id;
+      const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
       if (typeof id !== 'string' || id.length === 0 || id.length > 512) {
-        report.rejected.push({ index: offset + index, reason });
-        return;
+        report.rejected.push({ index: offset + index, reason: result.problem });
+        continue;
       }
       // Kept as failed, with what could be read, so that it is never lost.
-      const raw =
-        typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : {};
       parsed.push({
-        alert: {
-          id,
-          sourceConfigId,
-          type: 'invalid',
-          name: '(invalid alert)',
-          severity: 'unknown',
-          timestamp: now,
-          raw,
-        },
-        problem: reason,
+        alert: invalidAlert(input as Record<string, unknown>, id, sourceConfigId, now),
+        problem: result.problem,
       });
-    });
+    }
     const known = await store.knownAlerts(
       parsed.map(({ alert }) => [alert.sourceConfigId, alert.id] as const),
     );
-    const working: Working = {
-      tickets: new Map(),
-      outbox: new Map(),
-      alerts: [],
-      byKey: new Map(),
-      outboxByTicket: new Map(),
-      loaded: new Set(),
-      unavailable: new Map(),
-    };
+    const batch = new DecisionBatch(this.decisionConfig(), store, now);
     const seen = new Set<string>();
-    const accepted: Array<{ alert: Alert; problem?: string; plan?: AlertPlan }> = [];
-    for (const { alert, problem } of parsed) {
-      const key = `${alert.sourceConfigId}/${alert.id}`;
+    const accepted: Array<{ alert: Alert; problem?: string; plan?: number }> = [];
+    for (const item of parsed) {
+      const key = `${item.alert.sourceConfigId}/${item.alert.id}`;
       if (known.has(key) || seen.has(key)) {
         report.duplicates++;
         continue;
       }
       seen.add(key);
-      if (problem) accepted.push({ alert, problem });
-      else {
-        const view = viewOf(alert);
-        accepted.push({ alert, plan: { alert, view, rules: this.matchingRules(view), keys: new Map() } });
-      }
+      accepted.push(item.problem === undefined ? { alert: item.alert, plan: batch.plan(item.alert) } : item);
     }
-    working.unavailable = await this.prefetch(
-      accepted.flatMap((item) => (item.plan ? [item.plan] : [])),
-      working,
-    );
-    for (const { alert, problem, plan } of accepted) {
-      const disposition: AlertDisposition =
-        problem !== undefined || !plan
-          ? { kind: 'failed', reason: problem ?? 'invalid' }
-          : this.dispose(plan, working, now);
-      working.alerts.push({ ...alert, fingerprint: this.fingerprint(alert), receivedAt: now, disposition });
-      this.count(report, disposition, `${alert.sourceConfigId}/${alert.id}`);
+    await batch.prefetch();
+    const counted: AlertDisposition[] = [];
+    for (const item of accepted) {
+      const disposition =
+        item.plan !== undefined ? batch.decide(item.plan) : batch.fail(item.alert, item.problem ?? 'invalid');
+      counted.push(disposition);
+      report[reportFields[disposition.kind]]++;
+      if (disposition.kind === 'failed')
+        report.failures.push({
+          alert: `${item.alert.sourceConfigId}/${item.alert.id}`,
+          reason: disposition.reason,
+        });
     }
-    await store.commit({
-      alerts: working.alerts,
-      tickets: [...working.tickets.values()]
-        .filter((entry) => entry.dirty)
-        .map(({ ticket, expectedVersion }) => ({ ticket, expectedVersion })),
-      outbox: [...working.outbox.values()],
-    });
+    await store.commit(batch.changes());
+    // Counted once stored: a batch decided again after a conflict is not counted twice.
+    const { dispositions } = this.counters;
+    for (const disposition of counted)
+      dispositions[disposition.kind] = (dispositions[disposition.kind] ?? 0) + 1;
+    this.counters.duplicates += report.duplicates;
+    this.counters.rejected += report.rejected.length;
     return report;
   }
 
-  private count(report: SubmitReport, disposition: AlertDisposition, key: string): void {
-    const field = {
-      ticketed: 'ticketed',
-      deduplicated: 'deduplicated',
-      grouped: 'grouped',
-      muted: 'muted',
-      unrouted: 'unrouted',
-      'pending-approval': 'pendingApproval',
-      declined: 'failed',
-      deferred: 'deferred',
-      failed: 'failed',
-    } as const;
-    report[field[disposition.kind]]++;
-    if (disposition.kind === 'failed') report.failures.push({ alert: key, reason: disposition.reason });
-    this.counters.set(disposition.kind, (this.counters.get(disposition.kind) ?? 0) + 1);
-  }
-
-  /** The stable hash of an alert's fingerprint fields. */
+  /** The stable hash of an alert's fingerprint fields (`fingerprintFields`). */
   fingerprint(alert: Alert): string {
-    const view = viewOf(alert);
-    return hash(
-      (this.options.fingerprintFields ?? defaultFingerprint).map((field) => fieldText(view, field) ?? null),
+    return fingerprintOf(
+      this.compiled?.fingerprint ?? (this.options.fingerprintFields ?? defaultFingerprint).map(fieldReader),
+      alert,
     );
-  }
-
-  private matchingRules(view: Record<string, unknown>): BusinessRule[] {
-    const matched: BusinessRule[] = [];
-    for (const rule of this.rules) {
-      if (!rule.enabled || !this.rulesEngine.test(rule.condition, view)) continue;
-      matched.push(rule);
-      if (!rule.continue) break;
-    }
-    return matched;
-  }
-
-  private mutedBy(
-    rule: BusinessRule,
-    view: Record<string, unknown>,
-    now: number,
-  ): { silenceId?: string; ruleId?: string } | undefined {
-    for (const silence of this.silences.values())
-      if (silenceMatches(silence, view, now)) return { silenceId: silence.id };
-    if (rule.mutedUntil !== undefined && now < rule.mutedUntil) return { ruleId: rule.id };
-    return undefined;
-  }
-
-  /** Decides one alert from what the batch fetched up front: no store call, no `await`. */
-  private dispose(plan: AlertPlan, working: Working, now: number): AlertDisposition {
-    if (plan.rules.length === 0) return { kind: 'unrouted' };
-    let first: AlertDisposition | undefined;
-    for (const rule of plan.rules) {
-      let disposition: AlertDisposition;
-      try {
-        disposition = this.route(rule, plan, working, now);
-      } catch (error) {
-        disposition = {
-          kind: 'failed',
-          ruleId: rule.id,
-          queueId: rule.queueId,
-          reason: toCeError(error).message,
-        };
-      }
-      first ??= disposition;
-    }
-    return first as AlertDisposition;
-  }
-
-  /** The dedupe or group key of an alert under a rule, once per plan. */
-  private keyOf(plan: AlertPlan, rule: BusinessRule, queue: Queue): string | undefined {
-    let key = plan.keys.get(rule.id);
-    if (key === undefined) {
-      const fields = rule.dedup?.fields ?? rule.grouping?.by;
-      if (!fields) return undefined;
-      key = hash(
-        queue.id,
-        rule.id,
-        fields.map((field) => fieldText(plan.view, field) ?? null),
-      );
-      plan.keys.set(rule.id, key);
-    }
-    return key;
-  }
-
-  /**
-   * Fetches, for a batch, everything its decisions read from elsewhere: the destinations of the
-   * queues its rules route to, the newest ticket of each dedupe and group key, and the pending
-   * writes of the group tickets found. Deciding then needs no store call per alert.
-   */
-  private async prefetch(plans: ReadonlyArray<AlertPlan>, working: Working): Promise<Map<string, string>> {
-    const configIds = new Set<string>();
-    const keys = new Map<string, { dedupeKey?: string; groupKey?: string }>();
-    for (const plan of plans) {
-      for (const rule of plan.rules) {
-        const queue = this.queues.get(rule.queueId);
-        if (!queue) continue;
-        configIds.add(queue.destinationConfigId);
-        const key = this.keyOf(plan, rule, queue);
-        if (key === undefined) continue;
-        if (rule.dedup) keys.set(`d:${key}`, { dedupeKey: key });
-        else keys.set(`g:${key}`, { groupKey: key });
-      }
-    }
-    const unavailable = new Map<string, string>();
-    for (const configId of configIds) {
-      try {
-        await this.destination(configId);
-      } catch (error) {
-        unavailable.set(configId, toCeError(error).message);
-      }
-    }
-    const store = this.store();
-    for (const [name, key] of keys) {
-      const ticket = await this.latest(working, key);
-      if (!ticket || !name.startsWith('g:') || working.loaded.has(ticket.id)) continue;
-      working.loaded.add(ticket.id);
-      const pending = await store.queryOutbox({ ticketId: ticket.id, states: ['pending'] });
-      for (const entry of pending.items) this.setOutbox(working, entry);
-    }
-    return unavailable;
-  }
-
-  private route(rule: BusinessRule, plan: AlertPlan, working: Working, now: number): AlertDisposition {
-    const { alert, view } = plan;
-    const muted = this.mutedBy(rule, view, now);
-    if (muted) {
-      return muted.silenceId
-        ? {
-            kind: 'muted',
-            ruleId: rule.id,
-            silenceId: muted.silenceId,
-            reason: `silence "${muted.silenceId}"`,
-          }
-        : {
-            kind: 'muted',
-            ruleId: rule.id,
-            reason: `rule "${rule.id}" is muted until ${new Date(rule.mutedUntil ?? 0).toISOString()}`,
-          };
-    }
-    const queue = this.queues.get(rule.queueId);
-    if (!queue)
-      return { kind: 'failed', ruleId: rule.id, queueId: rule.queueId, reason: `no queue "${rule.queueId}"` };
-    const destination = this.destinations.get(queue.destinationConfigId)?.info;
-    if (!destination)
-      return {
-        kind: 'failed',
-        ruleId: rule.id,
-        queueId: queue.id,
-        reason:
-          working.unavailable.get(queue.destinationConfigId) ??
-          `destination "${queue.destinationConfigId}" is not available`,
-      };
-    const base = { ruleId: rule.id, queueId: queue.id };
-    const ref = `${alert.sourceConfigId}/${alert.id}`;
-
-    if (rule.dedup) {
-      const key = this.keyOf(plan, rule, queue) as string;
-      const existing = this.latestKnown(working, `d:${key}`);
-      if (
-        existing &&
-        openTicketStatuses.has(existing.status) &&
-        now - existing.updatedAt <= rule.dedup.window
-      ) {
-        const ticket = this.attach(existing, ref, now, { dedupeCount: existing.dedupeCount + 1 });
-        this.put(working, ticket);
-        this.enqueue(
-          working,
-          ticket,
-          'comment',
-          { comment: this.commentFor(alert, ticket), alerts: [alert] },
-          now,
-        );
-        return { kind: 'deduplicated', ...base, ticketId: ticket.id };
-      }
-      if (
-        existing?.status === 'closed' &&
-        existing.closedAt !== undefined &&
-        now - existing.closedAt <= rule.dedup.reopenWindow
-      ) {
-        const reopened = this.attach(existing, ref, now, {
-          dedupeCount: existing.dedupeCount + 1,
-          status: 'new',
-          statusHistory: [
-            ...existing.statusHistory,
-            { status: 'new', at: now, by: 'local', note: `reopened by ${ref}` },
-          ],
-        });
-        this.put(working, reopened);
-        this.enqueue(
-          working,
-          reopened,
-          'reopen',
-          { comment: `Reopened: ${this.commentFor(alert, reopened)}`, alerts: [alert] },
-          now,
-        );
-        return { kind: 'deduplicated', ...base, ticketId: reopened.id, reopened: true };
-      }
-      return this.open(rule, queue, destination, alert, working, now, { dedupeKey: key });
-    }
-
-    if (rule.grouping) {
-      const grouping = rule.grouping;
-      const key = this.keyOf(plan, rule, queue) as string;
-      const existing = this.latestKnown(working, `g:${key}`);
-      if (existing && openTicketStatuses.has(existing.status)) {
-        const ticket = this.attach(existing, ref, now, {});
-        this.put(working, ticket);
-        const pendingCreate = this.pendingKnown(working, ticket.id, 'create');
-        if (pendingCreate) {
-          const listed = (pendingCreate.payload.alerts as Alert[] | undefined) ?? [];
-          // Once the list is full the create stays as it is: the count comes from the ticket.
-          if (listed.length >= grouping.maxListed)
-            return { kind: 'grouped', ...base, ticketId: ticket.id, groupKey: key };
-          const members = [...listed, alert];
-          const fields = this.render(queue, destination, members[0] ?? alert, ticket, members);
-          this.setOutbox(working, {
-            ...pendingCreate,
-            payload: { ...pendingCreate.payload, fields, alerts: members, alertCount: ticket.alertCount },
-            updatedAt: now,
-          });
-        } else {
-          const pendingComment = this.pendingKnown(working, ticket.id, 'comment');
-          const listed = (pendingComment?.payload.alerts as Alert[] | undefined) ?? [];
-          const members = listed.length < grouping.maxListed ? [...listed, alert] : listed;
-          const joined = Number(pendingComment?.payload.joined ?? 0) + 1;
-          const comment = `${joined} more alert(s) in this group:\n${members
-            .map((member) => `- ${this.describe(member)}`)
-            .join('\n')}${joined > members.length ? `\n(and ${joined - members.length} more)` : ''}`;
-          this.setOutbox(
-            working,
-            pendingComment
-              ? { ...pendingComment, payload: { comment, alerts: members, joined }, updatedAt: now }
-              : {
-                  ...this.entry(
-                    ticket,
-                    'comment',
-                    { comment, alerts: members, joined },
-                    now,
-                    now + grouping.interval,
-                  ),
-                },
-          );
-        }
-        return { kind: 'grouped', ...base, ticketId: ticket.id, groupKey: key };
-      }
-      const opened = this.open(
-        rule,
-        queue,
-        destination,
-        alert,
-        working,
-        now,
-        { groupKey: key },
-        now + grouping.wait,
-      );
-      return opened.kind === 'ticketed'
-        ? { kind: 'grouped', ...base, ticketId: opened.ticketId, groupKey: key }
-        : opened;
-    }
-
-    return this.open(rule, queue, destination, alert, working, now, {});
-  }
-
-  private open(
-    rule: BusinessRule,
-    queue: Queue,
-    destination: DestinationInfo,
-    alert: Alert,
-    working: Working,
-    now: number,
-    keys: { dedupeKey?: string; groupKey?: string },
-    dueAt = now,
-  ): AlertDisposition {
-    const base = { ruleId: rule.id, queueId: queue.id };
-    const ref = `${alert.sourceConfigId}/${alert.id}`;
-    // Deterministic: a replay of the same decision names the same ticket and key.
-    const id = hash('ticket', queue.id, rule.id, ref);
-    const draft: Ticket = {
-      id,
-      idempotencyKey: `ce-${id}`,
-      queueId: queue.id,
-      ruleId: rule.id,
-      destinationConfigId: queue.destinationConfigId,
-      target: queue.target,
-      status: destination.kind === 'notification' ? 'notification' : 'new',
-      severity: alert.severity,
-      title: alert.name,
-      ...keys,
-      alertRefs: [ref],
-      alertCount: 1,
-      dedupeCount: 0,
-      createdAt: now,
-      updatedAt: now,
-      statusHistory: [{ status: 'new', at: now, by: 'local', note: `opened by rule "${rule.id}"` }],
-      version: 0,
-    };
-    let fields: Record<string, string>;
-    try {
-      fields = this.render(queue, destination, alert, draft, [alert]);
-    } catch (error) {
-      if (error instanceof MissingTemplateField)
-        return { kind: 'failed', ...base, reason: `${error.message} (queue "${queue.id}")` };
-      throw error;
-    }
-    const title = fields.summary ?? fields.title ?? fields.short_description ?? alert.name;
-    const ticket: Ticket = { ...draft, title: title.slice(0, 1_024) };
-    if (queue.approval) {
-      this.put(working, { ...ticket, approval: { state: 'pending' } }, null);
-      // The create waits, never due, until the approval moves it to now (or a decline ends it).
-      this.setOutbox(
-        working,
-        this.entry(
-          ticket,
-          'create',
-          { fields, alerts: [alert], alertCount: 1, held: 'approval' },
-          now,
-          Number.MAX_SAFE_INTEGER,
-        ),
-      );
-      return { kind: 'pending-approval', ...base, ticketId: ticket.id };
-    }
-    const windowEnd = maintenanceEnd(queue.maintenanceWindows, now);
-    const due = windowEnd !== undefined ? Math.max(windowEnd, dueAt) : dueAt;
-    const deferred = windowEnd !== undefined ? { ...ticket, deferredUntil: windowEnd } : ticket;
-    this.put(working, deferred, null);
-    this.setOutbox(
-      working,
-      this.entry(ticket, 'create', { fields, alerts: [alert], alertCount: 1 }, now, due),
-    );
-    return windowEnd !== undefined
-      ? { kind: 'deferred', ...base, ticketId: ticket.id, until: windowEnd }
-      : { kind: 'ticketed', ...base, ticketId: ticket.id };
-  }
-
-  private render(
-    queue: Queue,
-    destination: DestinationInfo,
-    alert: Alert,
-    ticket: Ticket,
-    members: ReadonlyArray<Alert>,
-  ): Record<string, string> {
-    const variables: Record<string, unknown> = {
-      ...viewOf(alert),
-      tenant: alert.sourceConfigId,
-      queue: queue.id,
-      rule: ticket.ruleId,
-      mappedSeverity: { ...destination.severityMap, ...queue.severityMap }[alert.severity] ?? alert.severity,
-      alertCount: ticket.alertCount,
-      dedupeCount: ticket.dedupeCount,
-      summary: members.map((member) => `- ${this.describe(member)}`).join('\n'),
-    };
-    const mapping = { ...destination.mapping, ...queue.mapping };
-    const fields: Record<string, string> = {};
-    for (const [field, template] of Object.entries(mapping)) {
-      let compiled = this.templates.get(template);
-      if (!compiled) {
-        compiled = compileTemplate(template);
-        this.templates.set(template, compiled);
-      }
-      fields[field] = compiled(variables);
-    }
-    return fields;
-  }
-
-  private describe(alert: Alert): string {
-    const who = [alert.user, alert.app].filter(Boolean).join(' / ');
-    return `${new Date(alert.timestamp).toISOString()} ${alert.severity} ${alert.name}${who ? ` (${who})` : ''}`;
-  }
-
-  private commentFor(alert: Alert, ticket: Ticket): string {
-    return `Seen again (${ticket.dedupeCount} repeat(s)): ${this.describe(alert)}`;
-  }
-
-  private attach(ticket: Ticket, ref: string, now: number, changes: Partial<Ticket>): Ticket {
-    const cap = this.options.maxAlertRefs ?? 100;
-    const refs = ticket.alertRefs.length < cap ? [...ticket.alertRefs, ref] : ticket.alertRefs;
-    return { ...ticket, ...changes, alertRefs: refs, alertCount: ticket.alertCount + 1, updatedAt: now };
-  }
-
-  private put(working: Working, ticket: Ticket, expectedVersion?: number | null): void {
-    const known = working.tickets.get(ticket.id);
-    working.tickets.set(ticket.id, {
-      ticket,
-      expectedVersion: known
-        ? known.expectedVersion
-        : expectedVersion === undefined
-          ? ticket.version
-          : expectedVersion,
-      dirty: true,
-    });
-    if (ticket.dedupeKey !== undefined) this.newest(working, `d:${ticket.dedupeKey}`, ticket);
-    if (ticket.groupKey !== undefined) this.newest(working, `g:${ticket.groupKey}`, ticket);
-  }
-
-  private newest(working: Working, key: string, ticket: Ticket): void {
-    const current = working.byKey.get(key);
-    const known = current ? working.tickets.get(current)?.ticket : undefined;
-    if (!known || known.id === ticket.id || ticket.createdAt >= known.createdAt)
-      working.byKey.set(key, ticket.id);
-  }
-
-  /** The newest ticket of a key, from what the batch fetched or made. */
-  private latestKnown(working: Working, name: string): Ticket | undefined {
-    const id = working.byKey.get(name);
-    return id ? working.tickets.get(id)?.ticket : undefined;
-  }
-
-  /** A ticket's pending write of one kind, from what the batch fetched or made. */
-  private pendingKnown(
-    working: Working,
-    ticketId: string,
-    operation: OutboxEntry['operation'],
-  ): OutboxEntry | undefined {
-    for (const id of working.outboxByTicket.get(ticketId) ?? []) {
-      const entry = working.outbox.get(id);
-      if (entry && entry.operation === operation && entry.state === 'pending') return entry;
-    }
-    return undefined;
-  }
-
-  private setOutbox(working: Working, entry: OutboxEntry): void {
-    working.outbox.set(entry.id, entry);
-    let ids = working.outboxByTicket.get(entry.ticketId);
-    if (!ids) {
-      ids = new Set();
-      working.outboxByTicket.set(entry.ticketId, ids);
-    }
-    ids.add(entry.id);
-  }
-
-  private entry(
-    ticket: Ticket,
-    operation: OutboxEntry['operation'],
-    payload: Record<string, unknown>,
-    now: number,
-    due: number,
-  ): OutboxEntry {
-    return {
-      id: `${ticket.id}:${operation}:${now}`,
-      ticketId: ticket.id,
-      operation,
-      payload,
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: due,
-      createdAt: now,
-      updatedAt: now,
-    };
-  }
-
-  private enqueue(
-    working: Working,
-    ticket: Ticket,
-    operation: OutboxEntry['operation'],
-    payload: Record<string, unknown>,
-    now: number,
-  ): void {
-    let id = `${ticket.id}:${operation}:${now}`;
-    for (let n = 1; working.outbox.has(id); n++) id = `${ticket.id}:${operation}:${now}:${n}`;
-    this.setOutbox(working, { ...this.entry(ticket, operation, payload, now, now), id });
-  }
-
-  private async latest(
-    working: Working,
-    key: { dedupeKey?: string; groupKey?: string },
-  ): Promise<Ticket | undefined> {
-    const name = key.dedupeKey !== undefined ? `d:${key.dedupeKey}` : `g:${key.groupKey}`;
-    const known = working.byKey.get(name);
-    if (known !== undefined) return known === null ? undefined : working.tickets.get(known)?.ticket;
-    const page = await this.store().queryTickets({ ...key, sort: 'createdAt', order: 'desc', limit: 1 });
-    const stored = page.items[0];
-    if (stored && !working.tickets.has(stored.id))
-      working.tickets.set(stored.id, { ticket: stored, expectedVersion: stored.version, dirty: false });
-    working.byKey.set(name, stored ? stored.id : null);
-    return stored ? working.tickets.get(stored.id)?.ticket : undefined;
-  }
-
-  private readonly destinations = new Map<string, { info: DestinationInfo; at: number }>();
-
-  private async destination(configId: string): Promise<DestinationInfo> {
-    const cached = this.destinations.get(configId);
-    const now = this.host.clock.now();
-    if (cached && now - cached.at < 60_000) return cached.info;
-    const info = await this.host.plugins.invoke(configId, 'cto.describe', async (context, definition) => {
-      const destination = definition.cto?.destination;
-      if (!destination)
-        throw new CeError('CONFIG_INVALID', `configuration "${configId}" is not a ticket destination`);
-      return {
-        kind: destination.kind,
-        mapping: { ...destination.defaultMapping(context.config) },
-        severityMap: { ...destination.defaultSeverityMap?.(context.config) },
-      } satisfies DestinationInfo;
-    });
-    this.destinations.set(configId, { info, at: now });
-    return info;
   }
 
   // ---- explain -----------------------------------------------------------------------------
 
-  /** What the orchestrator would do with an alert, and why, without writing anything. */
+  /**
+   * What the orchestrator does with an alert and why, without writing anything: every rule with
+   * the rule engine's explanation, the silence or muted rule, the dedup or group decision (and
+   * the ticket it touches), the approval and maintenance window, and the disposition. For an
+   * alert already received, the disposition it was given.
+   */
   async explain(input: unknown, options: { sourceConfigId: string }): Promise<AlertExplanation> {
     await this.load();
-    const parsed = alertInputSchema.safeParse(input);
     const rules: AlertExplanation['rules'] = [];
-    if (!parsed.success)
-      return {
-        rules,
-        outcome: 'failed',
-        reason: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-      };
-    const alert = { ...parsed.data, sourceConfigId: options.sourceConfigId } as Alert;
-    const view = viewOf(alert);
-    const now = this.host.clock.now();
-    let chosen: BusinessRule | undefined;
+    const parsed = parseAlert(input, options.sourceConfigId);
+    if ('problem' in parsed) {
+      const disposition: AlertDisposition = { kind: 'failed', reason: parsed.problem };
+      return { rules, disposition, outcome: 'failed', received: false, reason: parsed.problem };
+    }
     for (const rule of this.rules) {
       if (!rule.enabled) continue;
-      const explanation = this.rulesEngine.explain(rule.condition, view);
+      const explanation = this.rulesEngine.explain(rule.condition, parsed);
       rules.push({ ruleId: rule.id, matched: explanation.result, explanation });
-      if (explanation.result && !chosen) chosen = rule;
     }
-    if (!chosen) return { rules, outcome: 'unrouted', reason: 'no enabled business rule matched' };
-    const result: AlertExplanation = {
-      rules,
-      ruleId: chosen.id,
-      queueId: chosen.queueId,
-      outcome: 'ticketed',
-      reason: '',
-    };
-    const known = await this.store().getAlert(alert.sourceConfigId, alert.id);
+    const store = this.store();
+    const known = await store.getAlert(parsed.sourceConfigId, parsed.id);
     if (known)
       return {
-        ...result,
+        rules,
+        ...('ruleId' in known.disposition && known.disposition.ruleId
+          ? { ruleId: known.disposition.ruleId }
+          : {}),
+        ...('queueId' in known.disposition && known.disposition.queueId
+          ? { queueId: known.disposition.queueId }
+          : {}),
+        disposition: known.disposition,
         outcome: known.disposition.kind,
-        reason: 'already received: it is not acted on again',
+        received: true,
+        reason: `already received at ${new Date(known.receivedAt).toISOString()}: ${sentence(known.disposition, { ruleIds: [] })}; it is not acted on again`,
       };
-    const muted = this.mutedBy(chosen, view, now);
-    if (muted)
-      return {
-        ...result,
-        mutedBy: muted,
-        outcome: 'muted',
-        reason: muted.silenceId ? `silence "${muted.silenceId}" matches` : `rule "${chosen.id}" is muted`,
-      };
-    const queue = this.queues.get(chosen.queueId);
-    if (!queue) return { ...result, outcome: 'failed', reason: `no queue "${chosen.queueId}"` };
-    if (chosen.dedup) {
-      const key = hash(
-        queue.id,
-        chosen.id,
-        chosen.dedup.fields.map((field) => fieldText(view, field) ?? null),
-      );
-      const existing = (
-        await this.store().queryTickets({ dedupeKey: key, sort: 'createdAt', order: 'desc', limit: 1 })
-      ).items[0];
-      if (
-        existing &&
-        openTicketStatuses.has(existing.status) &&
-        now - existing.updatedAt <= chosen.dedup.window
-      )
-        return {
-          ...result,
-          dedupe: { key, ticketId: existing.id, action: 'update' },
-          outcome: 'deduplicated',
-          reason: `updates open ticket ${existing.id}`,
-        };
-      if (
-        existing?.status === 'closed' &&
-        existing.closedAt !== undefined &&
-        now - existing.closedAt <= chosen.dedup.reopenWindow
-      )
-        return {
-          ...result,
-          dedupe: { key, ticketId: existing.id, action: 'reopen' },
-          outcome: 'deduplicated',
-          reason: `reopens ticket ${existing.id}`,
-        };
-      result.dedupe = { key, action: 'new' };
-    }
-    if (chosen.grouping) {
-      const key = hash(
-        queue.id,
-        chosen.id,
-        chosen.grouping.by.map((field) => fieldText(view, field) ?? null),
-      );
-      const existing = (
-        await this.store().queryTickets({ groupKey: key, sort: 'createdAt', order: 'desc', limit: 1 })
-      ).items[0];
-      const open = existing && openTicketStatuses.has(existing.status) ? existing : undefined;
-      return {
-        ...result,
-        group: { key, ...(open ? { ticketId: open.id } : {}) },
-        outcome: 'grouped',
-        reason: open ? `joins group ticket ${open.id}` : 'opens a group ticket',
-      };
-    }
-    if (queue.approval)
-      return {
-        ...result,
-        approvalRequired: true,
-        outcome: 'pending-approval',
-        reason: `queue "${queue.id}" needs an approval`,
-      };
-    const windowEnd = maintenanceEnd(queue.maintenanceWindows, now);
-    if (windowEnd !== undefined)
-      return {
-        ...result,
-        deferredUntil: windowEnd,
-        outcome: 'deferred',
-        reason: `a maintenance window defers creation until ${new Date(windowEnd).toISOString()}`,
-      };
+    await this.describeDestinations();
+    const batch = new DecisionBatch(this.decisionConfig(), store, this.host.clock.now());
+    const index = batch.plan(parsed);
+    await batch.prefetch();
+    const trace: DecisionTrace = { ruleIds: [] };
+    const disposition = batch.decide(index, trace);
+    const [first] = trace.ruleIds;
+    const rule = first !== undefined ? this.rules.find((candidate) => candidate.id === first) : undefined;
+    const mutedBy =
+      trace.silenceId !== undefined
+        ? { silenceId: trace.silenceId }
+        : trace.mutedRuleId !== undefined
+          ? { ruleId: trace.mutedRuleId }
+          : undefined;
     return {
-      ...result,
-      reason: result.dedupe
-        ? 'no open ticket with these values: opens one'
-        : `opens a ticket in queue "${queue.id}"`,
+      rules,
+      ...(rule ? { ruleId: rule.id, queueId: rule.queueId, routedBy: trace.ruleIds } : {}),
+      ...(mutedBy ? { mutedBy } : {}),
+      ...(trace.dedupe ? { dedupe: trace.dedupe } : {}),
+      ...(trace.group ? { group: trace.group } : {}),
+      ...(trace.approvalRequired ? { approvalRequired: true } : {}),
+      ...(trace.deferredUntil !== undefined ? { deferredUntil: trace.deferredUntil } : {}),
+      disposition,
+      outcome: disposition.kind,
+      received: false,
+      reason: sentence(disposition, trace),
     };
   }
 
   // ---- approvals, lifecycle, queries -------------------------------------------------------
 
-  /** Approves or declines a ticket waiting for approval; an approved one is created next. */
+  /**
+   * Approves or declines a ticket waiting for approval. An approved ticket's create is rendered
+   * from its alerts and queued (at the end of a maintenance window in force); a declined one is
+   * closed and its alerts become `declined`. Both are audited. `CONFLICT` if it is not waiting.
+   */
   async approve(
     ticketId: string,
     decision: { approve: boolean; by: string; comment?: string },
   ): Promise<Ticket> {
+    await this.load();
     const store = this.store();
     const ticket = await store.getTicket(ticketId);
     if (!ticket) throw new CeError('NOT_FOUND', `no ticket "${ticketId}"`);
     if (ticket.approval?.state !== 'pending')
       throw new CeError('CONFLICT', `ticket "${ticketId}" is not waiting for an approval`);
+    if (typeof decision.by !== 'string' || decision.by.length === 0)
+      throw new ValidationError('invalid approval', [{ path: 'by', reason: 'who decides is required' }]);
     const now = this.host.clock.now();
+    const alerts = await this.heldAlerts(ticketId);
     const approval = {
       state: decision.approve ? ('approved' as const) : ('declined' as const),
       by: decision.by,
       decidedAt: now,
       ...(decision.comment ? { comment: decision.comment } : {}),
     };
-    const held = (await store.queryOutbox({ ticketId, states: ['pending'] })).items.find(
-      (entry) => entry.payload.held === 'approval',
-    );
-    const queue = this.queues.get(ticket.queueId);
-    const windowEnd = queue ? maintenanceEnd(queue.maintenanceWindows, now) : undefined;
-    const status: TicketStatus = decision.approve ? ticket.status : 'closed';
-    const next: Ticket = {
-      ...ticket,
-      approval,
-      status,
-      updatedAt: now,
-      ...(windowEnd !== undefined && decision.approve ? { deferredUntil: windowEnd } : {}),
-      statusHistory: [
-        ...ticket.statusHistory,
-        { status, at: now, by: 'local', note: `${approval.state} by ${decision.by}` },
-      ],
-    };
     const outbox: OutboxEntry[] = [];
-    if (held) {
-      const { held: _held, ...payload } = held.payload;
-      outbox.push(
-        decision.approve
-          ? { ...held, payload, state: 'pending', nextAttemptAt: windowEnd ?? now, updatedAt: now }
-          : { ...held, payload, state: 'done', updatedAt: now },
+    let next: Ticket;
+    let changed: StoredAlert[];
+    if (decision.approve) {
+      const queue = this.queues.get(ticket.queueId);
+      if (!queue)
+        throw new CeError('CONFLICT', `queue "${ticket.queueId}" of ticket "${ticketId}" no longer exists`);
+      const destination = await this.describe(queue.destinationConfigId);
+      if ('unavailable' in destination) throw new CeError('PLUGIN_FAILED', destination.unavailable, { retryable: true });
+      const members = [...alerts].sort((a, b) => a.receivedAt - b.receivedAt || a.timestamp - b.timestamp);
+      const first = members[0];
+      if (!first) throw new CeError('CONFLICT', `ticket "${ticketId}" has no alerts to create it from`);
+      const listed = members
+        .slice(0, 20)
+        .map(({ fingerprint: _f, receivedAt: _r, disposition: _d, ...alert }) => alert);
+      const fields = renderFields(
+        this.templatesOf(queue, destination),
+        first,
+        queue,
+        destination,
+        ticket,
+        listed,
       );
+      const windowEnd = maintenanceEnd(queue.maintenanceWindows, now);
+      const group = this.rules.find((rule) => rule.id === ticket.ruleId)?.grouping;
+      const due = Math.max(windowEnd ?? now, group ? ticket.createdAt + group.wait : now);
+      next = {
+        ...ticket,
+        approval,
+        title: titleOf(fields, first),
+        updatedAt: now,
+        ...(windowEnd !== undefined ? { deferredUntil: windowEnd } : {}),
+        statusHistory: [
+          ...ticket.statusHistory,
+          { status: ticket.status, at: now, by: 'local', note: `approved by ${decision.by}` },
+        ],
+      };
+      outbox.push({
+        id: `${ticketId}:create`,
+        ticketId,
+        operation: 'create',
+        payload: { fields, alerts: listed, alertCount: ticket.alertCount },
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: due,
+        createdAt: now,
+        updatedAt: now,
+      });
+      changed = alerts.map((alert) => ({
+        ...alert,
+        disposition:
+          windowEnd !== undefined
+            ? { kind: 'deferred', ruleId: ticket.ruleId, queueId: ticket.queueId, ticketId, until: windowEnd }
+            : { kind: 'ticketed', ruleId: ticket.ruleId, queueId: ticket.queueId, ticketId },
+      }));
+    } else {
+      const status: TicketStatus = 'closed';
+      next = {
+        ...ticket,
+        approval,
+        status,
+        updatedAt: now,
+        statusHistory: [
+          ...ticket.statusHistory,
+          {
+            status,
+            at: now,
+            by: 'local',
+            note: `declined by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`,
+          },
+        ],
+      };
+      changed = alerts.map((alert) => ({
+        ...alert,
+        disposition: { kind: 'declined', ruleId: ticket.ruleId, queueId: ticket.queueId, ticketId },
+      }));
     }
-    const alerts = decision.approve
-      ? []
-      : (await store.queryAlerts({ ticketId, dispositions: ['pending-approval'], limit: 1_000 })).items.map(
-          (alert) => ({
-            ...alert,
-            disposition: {
-              kind: 'declined' as const,
-              ruleId: ticket.ruleId,
-              queueId: ticket.queueId,
-              ticketId,
-            },
-          }),
-        );
     const [stored] = await store.commit({
       tickets: [{ ticket: next, expectedVersion: ticket.version }],
       outbox,
-      alerts,
+      alerts: changed,
+    });
+    await this.host.storage.audit.append({
+      at: now,
+      actor: decision.by,
+      action: decision.approve ? 'ticket-approved' : 'ticket-declined',
+      target: `ticket:${ticketId}`,
+      details: {
+        queueId: ticket.queueId,
+        alerts: alerts.length,
+        ...(decision.comment ? { comment: decision.comment } : {}),
+      },
+    });
+    this.host.events.emit('ticket-approval-decided', {
+      ticketId,
+      queueId: ticket.queueId,
+      approved: decision.approve,
+      by: decision.by,
+      at: now,
     });
     return stored as Ticket;
   }
 
-  /** Closes a ticket on its destination. */
-  async resolve(ticketId: string, comment?: string): Promise<Ticket> {
+  /** Declines a ticket waiting for approval; see {@link TicketOrchestrator.approve}. */
+  decline(ticketId: string, decision: { by: string; comment?: string }): Promise<Ticket> {
+    return this.approve(ticketId, { ...decision, approve: false });
+  }
+
+  /** The alerts held on a ticket waiting for approval, every page. */
+  private async heldAlerts(ticketId: string): Promise<StoredAlert[]> {
+    const held: StoredAlert[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store().queryAlerts({
+        ticketId,
+        dispositions: ['pending-approval'],
+        limit: 1_000,
+        ...(cursor ? { cursor } : {}),
+      });
+      held.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return held;
+  }
+
+  /**
+   * Closes a ticket and queues the resolve on its destination (with `comment`). A ticket waiting
+   * for approval is declined instead; one closed already is left as it is.
+   */
+  async resolve(ticketId: string, comment?: string, options: ChangeOptions = {}): Promise<Ticket> {
     const store = this.store();
     const ticket = await store.getTicket(ticketId);
     if (!ticket) throw new CeError('NOT_FOUND', `no ticket "${ticketId}"`);
+    if (ticket.approval?.state === 'pending')
+      return this.decline(ticketId, { by: options.actor ?? 'system', ...(comment ? { comment } : {}) });
+    if (ticket.status === 'closed' || ticket.status === 'deleted') return ticket;
     const now = this.host.clock.now();
+    const version = ticket.version + 1;
     const next: Ticket = {
       ...ticket,
       status: ticket.status === 'notification' ? ticket.status : 'closed',
@@ -1199,14 +1113,27 @@ export class TicketOrchestrator {
     };
     const [stored] = await store.commit({
       tickets: [{ ticket: next, expectedVersion: ticket.version }],
-      outbox: [this.entry(ticket, 'resolve', comment ? { comment } : {}, now, now)],
+      outbox: [
+        {
+          id: `${ticketId}:resolve:${version}`,
+          ticketId,
+          operation: 'resolve',
+          payload: comment ? { comment } : {},
+          state: 'pending',
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+          updatedAt: now,
+        },
+      ],
     });
+    this.host.events.emit('ticket-resolved', { ticketId, queueId: ticket.queueId, at: now });
     return stored as Ticket;
   }
 
-  /** Sends a failed ticket's failed writes again now. Returns how many. */
+  /** Sends a ticket's failed writes again now (a person fixed the cause). Resolves with how many. */
   retry(ticketId: string): Promise<number> {
-    return this.worker.retry(ticketId);
+    return this.outbox.retry(ticketId);
   }
 
   /** A ticket by id. */
@@ -1214,38 +1141,67 @@ export class TicketOrchestrator {
     return this.store().getTicket(id);
   }
 
-  /** A page of tickets; see `TicketQuery`. */
-  listTickets(query: Parameters<TicketStore['queryTickets']>[0] = {}): Promise<Page<Ticket>> {
+  /** A page of tickets: filter, sort (`createdAt`, `updatedAt`), order and cursor as `TicketQuery`. */
+  listTickets(query: TicketQuery = {}): Promise<Page<Ticket>> {
     return this.store().queryTickets(query);
   }
 
-  /** A page of alerts; see `AlertQuery`. */
-  listAlerts(query: Parameters<TicketStore['queryAlerts']>[0] = {}): Promise<Page<StoredAlert>> {
+  /** A page of alerts, as `AlertQuery` filters them. */
+  listAlerts(query: AlertQuery = {}): Promise<Page<StoredAlert>> {
     return this.store().queryAlerts(query);
   }
 
+  /** A page of the alerts that went into a ticket. */
+  ticketAlerts(ticketId: string, page: { cursor?: string; limit?: number } = {}): Promise<Page<StoredAlert>> {
+    return this.store().queryAlerts({ ...page, ticketId });
+  }
+
+  /** A page of a ticket's remote writes (pending, in flight, done, failed). */
+  ticketOutbox(ticketId: string, page: { cursor?: string; limit?: number } = {}): Promise<Page<OutboxEntry>> {
+    return this.store().queryOutbox({ ...page, ticketId });
+  }
+
   /** Sends due remote writes now. */
-  deliver(): Promise<DeliveryRunReport> {
-    return this.worker.runOnce();
+  deliver(options: { limit?: number } = {}): Promise<OutboxRunReport> {
+    return this.outbox.runOnce(options);
   }
 
   /** Reads open tickets' statuses from their destinations now. */
-  sync(): Promise<StatusSyncReport> {
-    return this.worker.syncOnce();
+  sync(): Promise<SyncRunReport> {
+    return this.statusSync.runOnce();
   }
 
-  /** Pulls one alert source configuration once. */
-  pull(configId: string): ReturnType<AlertPuller['pullOnce']> {
+  /** Pulls one page from an alert source configuration now. */
+  pull(configId: string): Promise<AlertPullResult> {
     return this.puller.pullOnce(configId);
   }
 
-  /** Alerts decided since start, by disposition kind, and the outbox backlog. */
-  async metrics(): Promise<{ dispositions: Record<string, number>; backlog: number; failedTickets: number }> {
+  /** Counters since this instance was created, and the outbox backlog now. */
+  async metrics(): Promise<TicketOrchestratorMetrics> {
     const store = this.store();
+    const now = this.host.clock.now();
+    let backlog = 0;
+    let due = 0;
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const entries = await store.queryOutbox({
+        states: ['pending', 'in_flight'],
+        limit: 1_000,
+        ...(cursor ? { cursor } : {}),
+      });
+      backlog += entries.items.length;
+      for (const entry of entries.items) if (entry.state === 'pending' && entry.nextAttemptAt <= now) due++;
+      cursor = entries.nextCursor;
+      if (!cursor) break;
+    }
     return {
-      dispositions: Object.fromEntries(this.counters),
-      backlog: (await store.queryOutbox({ states: ['pending', 'in_flight'], limit: 1_000 })).items.length,
+      dispositions: { ...this.counters.dispositions },
+      rejected: this.counters.rejected,
+      duplicates: this.counters.duplicates,
+      backlog,
+      due,
       failedTickets: await store.countTickets({ statuses: ['failed'] }),
+      pendingApprovals: await store.countTickets({ approvalPending: true }),
     };
   }
 
@@ -1254,16 +1210,15 @@ export class TicketOrchestrator {
   /** Recovers writes left in flight, then schedules delivery, status sync and pulls. */
   async start(): Promise<void> {
     await this.load();
-    await this.worker.recover();
+    if (this.host.storage.tickets) await this.outbox.recover();
     this.started = true;
-    await this.refreshSources();
     if (this.options.schedule === false) return;
     const scheduler = this.host.scheduler;
     scheduler.every('cto-deliver', this.options.deliveryIntervalMs ?? 5_000, async () => {
-      await this.worker.runOnce();
+      await this.outbox.runOnce();
     });
     scheduler.every('cto-sync', this.options.syncIntervalMs ?? 300_000, async () => {
-      await this.worker.syncOnce();
+      await this.statusSync.runOnce();
     });
     for (const configuration of await this.host.plugins.enabledConfigurations('cto'))
       this.schedulePull(configuration.id, configuration.pluginId);
@@ -1280,30 +1235,22 @@ export class TicketOrchestrator {
   /** Follows configuration changes: sources to pull, destinations to describe again. */
   async onConfigurationChanged(change: { kind: string; configId: string; pluginId: string }): Promise<void> {
     this.destinations.delete(change.configId);
-    await this.refreshSources();
     if (!this.started || this.options.schedule === false) return;
     await this.host.scheduler.cancel(`cto-pull:${change.configId}`);
     if (change.kind !== 'removed' && change.kind !== 'disabled')
       this.schedulePull(change.configId, change.pluginId);
   }
 
-  private async refreshSources(): Promise<void> {
-    this.worker.writeBackSources.clear();
-    for (const configuration of await this.host.plugins.enabledConfigurations('cto')) {
-      const source = this.host.plugins.definition(configuration.pluginId).cto?.source;
-      if (source?.writeBack) this.worker.writeBackSources.add(configuration.id);
-    }
-  }
-
   private schedulePull(configId: string, pluginId: string): void {
-    if (!this.host.plugins.definition(pluginId).cto?.source) return;
+    if (!this.host.plugins.definition(pluginId)?.cto?.source) return;
     this.host.scheduler.every(
       `cto-pull:${configId}`,
       this.options.pullIntervalMs ?? 60_000,
       async () => {
+        // Follows `more` for a while; a source asking to wait is left until the next run.
         for (let page = 0; page < 100; page++) {
           const result = await this.puller.pullOnce(configId);
-          if (!result.more) break;
+          if (!result.more || result.waitMs) break;
         }
       },
       { runImmediately: true, jitter: 0.1 },

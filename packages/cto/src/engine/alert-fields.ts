@@ -1,0 +1,175 @@
+/**
+ * Reading alerts on the decision path: field paths compiled once into readers, the validation of
+ * incoming alerts (a fast path for well-formed input, zod for everything else and for the
+ * messages), and the stable keys (fingerprint, dedupe and group keys) hashed from field values.
+ *
+ * @module
+ */
+import { hash } from 'node:crypto';
+import { type Alert, alertInputSchema, severityLevels } from '@ce/core';
+
+/** Reads one field of an alert as text: `undefined` when absent or null. */
+export type FieldReader = (alert: Alert) => string | undefined;
+
+function asText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+const readers = new Map<string, FieldReader>();
+
+/**
+ * Compiles a dotted field path (`user`, `raw.policy`, `raw.a.b`) into a reader. Objects read as
+ * JSON text, numbers and booleans as their text.
+ */
+export function fieldReader(path: string): FieldReader {
+  let reader = readers.get(path);
+  if (reader) return reader;
+  const segments = path.split('.');
+  if (segments.length === 1) {
+    const [name] = segments as [string];
+    reader = (alert) => asText((alert as unknown as Record<string, unknown>)[name]);
+  } else if (segments.length === 2) {
+    const [first, second] = segments as [string, string];
+    reader = (alert) => {
+      const parent = (alert as unknown as Record<string, unknown>)[first];
+      return typeof parent === 'object' && parent !== null
+        ? asText((parent as Record<string, unknown>)[second])
+        : undefined;
+    };
+  } else {
+    reader = (alert) => {
+      let value: unknown = alert;
+      for (const segment of segments) {
+        if (typeof value !== 'object' || value === null) return undefined;
+        value = (value as Record<string, unknown>)[segment];
+      }
+      return asText(value);
+    };
+  }
+  if (readers.size < 10_000) readers.set(path, reader);
+  return reader;
+}
+
+/** Reads a dotted path of an alert (or any record) as text. */
+export function fieldText(record: Readonly<Record<string, unknown>>, path: string): string | undefined {
+  return fieldReader(path)(record as unknown as Alert);
+}
+
+const severities: ReadonlySet<string> = new Set(severityLevels);
+const inputKeys: ReadonlySet<string> = new Set(Object.keys(alertInputSchema.shape));
+
+function optionalText(value: unknown, max: number): boolean {
+  return value === undefined || (typeof value === 'string' && value.length <= max);
+}
+
+function requiredText(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Validates an alert input as `alertInputSchema` does, with the same result. Well-formed input
+ * (epoch-millisecond timestamps, no unknown keys) is checked by hand, which is an order of
+ * magnitude faster than the schema; anything else goes through the schema, which also words the
+ * errors. Returns the alert or the reason it was refused, naming the fields.
+ */
+export function parseAlert(input: unknown, sourceConfigId: string): Alert | { problem: string } {
+  if (plainObject(input)) {
+    const { id, type, subtype, name, severity, user, app, timestamp, raw } = input;
+    let known = 0;
+    for (const key in input) {
+      if (!inputKeys.has(key)) {
+        known = -1;
+        break;
+      }
+      known++;
+    }
+    if (
+      known >= 0 &&
+      requiredText(id, 512) &&
+      requiredText(type, 128) &&
+      requiredText(name, 1_024) &&
+      optionalText(subtype, 256) &&
+      optionalText(user, 512) &&
+      optionalText(app, 512) &&
+      (severity === undefined || (typeof severity === 'string' && severities.has(severity))) &&
+      typeof timestamp === 'number' &&
+      Number.isSafeInteger(timestamp) &&
+      timestamp >= 0 &&
+      (raw === undefined || plainObject(raw))
+    ) {
+      const alert: Record<string, unknown> = {
+        id,
+        sourceConfigId,
+        type,
+        name,
+        severity: severity ?? 'unknown',
+        timestamp,
+        raw: raw === undefined ? {} : { ...raw },
+      };
+      if (subtype !== undefined) alert.subtype = subtype;
+      if (user !== undefined) alert.user = user;
+      if (app !== undefined) alert.app = app;
+      return alert as unknown as Alert;
+    }
+  }
+  const parsed = alertInputSchema.safeParse(input);
+  if (parsed.success) {
+    const { id, type, subtype, name, severity, user, app, timestamp, raw } = parsed.data;
+    return {
+      id,
+      sourceConfigId,
+      type,
+      name,
+      severity,
+      timestamp,
+      raw,
+      ...(subtype !== undefined ? { subtype } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(app !== undefined ? { app } : {}),
+    };
+  }
+  return {
+    problem: parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'alert'}: ${issue.message}`)
+      .join('; '),
+  };
+}
+
+/**
+ * A stable 128-bit hash (hex) of a list of texts, where an absent value differs from an empty
+ * one. The same values give the same hash in every process and version, which is what makes
+ * fingerprints, dedupe and group keys and ticket ids comparable across restarts.
+ */
+export function stableHash(values: ReadonlyArray<string | undefined>): string {
+  let text = '';
+  for (const value of values) text += value === undefined ? '\u0000\u001e' : `${value}\u001e`;
+  return hash('sha1', text, 'hex').slice(0, 32);
+}
+
+/** Keys hashed recently, by their text: the same users and apps come back again and again. */
+export class KeyCache {
+  private readonly keys = new Map<string, string>();
+
+  constructor(private readonly capacity = 50_000) {}
+
+  /** The stable hash of `values`, computed once while cached. */
+  key(values: ReadonlyArray<string | undefined>): string {
+    let text = '';
+    for (const value of values) text += value === undefined ? '\u0000\u001e' : `${value}\u001e`;
+    let key = this.keys.get(text);
+    if (key === undefined) {
+      key = hash('sha1', text, 'hex').slice(0, 32);
+      if (this.keys.size >= this.capacity) this.keys.clear();
+      this.keys.set(text, key);
+    }
+    return key;
+  }
+}
