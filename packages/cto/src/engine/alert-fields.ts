@@ -154,6 +154,54 @@ export function stableHash(values: ReadonlyArray<string | undefined>): string {
   return hash('sha1', text, 'hex').slice(0, 32);
 }
 
+function fmix(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hex8(value: number): string {
+  return value.toString(16).padStart(8, '0');
+}
+
+/**
+ * A stable 128-bit non-cryptographic hash (hex) of a list of texts: four multiply-xor lanes
+ * finished with MurmurHash3's mix. About ten times cheaper than a digest call per alert, for the
+ * fingerprint, which identifies alert families for queries and is never what decides whether
+ * two alerts share a ticket (dedupe and group keys and ticket ids use {@link stableHash}).
+ */
+export function fastHash(values: ReadonlyArray<string | undefined>): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9e3779b9;
+  let h3 = 0x27d4eb2f;
+  let h4 = 0x165667b1;
+  let length = 0;
+  for (const value of values) {
+    const text = value === undefined ? '\u0000' : value;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h3 = Math.imul(h3 ^ c, 0x2c1b3c6d);
+      h4 = Math.imul(h4 ^ c, 0x297a2d39);
+    }
+    // A separator no text can hold, so that ["ab", "c"] and ["a", "bc"] differ.
+    h1 = Math.imul(h1 ^ 0x1e001e, 0x01000193);
+    h2 = Math.imul(h2 ^ 0x1e001e, 0x5bd1e995);
+    h3 = Math.imul(h3 ^ 0x1e001e, 0x2c1b3c6d);
+    h4 = Math.imul(h4 ^ 0x1e001e, 0x297a2d39);
+    length += text.length + 1;
+  }
+  h1 = (h1 + h2 + length) | 0;
+  h2 = (h2 + h3) | 0;
+  h3 = (h3 + h4) | 0;
+  h4 = (h4 + h1) | 0;
+  return hex8(fmix(h1)) + hex8(fmix(h2 ^ h1)) + hex8(fmix(h3 ^ h2)) + hex8(fmix(h4 ^ h3));
+}
+
 /** Keys hashed recently, by their text: the same users and apps come back again and again. */
 export class KeyCache {
   private readonly keys = new Map<string, string>();

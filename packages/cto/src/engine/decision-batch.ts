@@ -25,7 +25,7 @@ import {
   type TicketStoreCommit,
   toCeError,
 } from '@ce/core';
-import { type FieldReader, type KeyCache, stableHash } from './alert-fields.js';
+import { type FieldReader, fastHash, type KeyCache, stableHash } from './alert-fields.js';
 import { type BusinessRule, maintenanceEnd, type Queue } from './orchestrator-config.js';
 import type { CompiledSilence } from './silences.js';
 import { type CompiledTemplate, MissingTemplateField } from './template.js';
@@ -56,6 +56,14 @@ export interface DecisionConfig {
   readonly keys: KeyCache;
   /** Alerts listed on a ticket (`alertRefs`). */
   readonly maxAlertRefs: number;
+  /**
+   * The newest ticket id of each `d:`/`g:` key (`null`: none), as earlier batches of this
+   * process stored them. Only the decision path opens tickets for a key, so the map saves a
+   * query per key; a ticket itself is always read fresh. Another process opening a ticket for a
+   * key names it as this one would (after the key and its predecessor), so a stale entry ends
+   * in a `CONFLICT`, after which the caller clears the map and decides again.
+   */
+  readonly newestByKey?: Map<string, string | null>;
   /** A destination's description, or why it could not be described. */
   destination(configId: string): DestinationInfo | { unavailable: string } | undefined;
   /** The queue's mapping over the destination's defaults, compiled. */
@@ -111,6 +119,9 @@ interface CommentDraft {
   maxListed: number;
   due: number;
 }
+
+const unrouted: CompiledRule[] = [];
+const noKeys: Array<string | undefined> = [];
 
 /** A batch's view of the alert: its key per rule, computed once. */
 interface Plan {
@@ -182,7 +193,7 @@ export function titleOf(fields: Readonly<Record<string, string>>, alert: Alert):
 export function fingerprintOf(readers: ReadonlyArray<FieldReader>, alert: Alert): string {
   const values: Array<string | undefined> = [];
   for (const read of readers) values.push(read(alert));
-  return stableHash(values);
+  return fastHash(values);
 }
 
 /** One batch of decisions. Create it, `prefetch`, `decide` each alert in order, then `commit`. */
@@ -208,10 +219,14 @@ export class DecisionBatch {
 
   /** Routes an alert (rules only) and remembers what its decision will read. */
   plan(alert: Alert): number {
-    const rules: CompiledRule[] = [];
-    const keys: Array<string | undefined> = [];
+    let rules = unrouted;
+    let keys: Array<string | undefined> = noKeys;
     for (const compiled of this.config.rules) {
       if (!compiled.predicate(alert)) continue;
+      if (rules === unrouted) {
+        rules = [];
+        keys = [];
+      }
       rules.push(compiled);
       const { rule, keyReaders } = compiled;
       if (keyReaders) {
@@ -238,10 +253,17 @@ export class DecisionBatch {
         if (compiled.rule.dedup) wanted.set(`d:${key}`, { dedupeKey: key });
         else wanted.set(`g:${key}`, { groupKey: key });
       });
+    const known = this.config.newestByKey;
     for (const [name, query] of wanted) {
       if (this.byKey.has(name)) continue;
-      const page = await this.store.queryTickets({ ...query, sort: 'createdAt', order: 'desc', limit: 1 });
-      const ticket = page.items[0];
+      const id = known?.get(name);
+      const ticket =
+        id === null
+          ? undefined
+          : id !== undefined
+            ? await this.store.getTicket(id)
+            : (await this.store.queryTickets({ ...query, sort: 'createdAt', order: 'desc', limit: 1 }))
+                .items[0];
       this.byKey.set(name, ticket ? ticket.id : null);
       if (!ticket || this.tickets.has(ticket.id)) continue;
       this.tickets.set(ticket.id, { ticket, expectedVersion: ticket.version, dirty: false });
@@ -297,23 +319,28 @@ export class DecisionBatch {
     let disposition: AlertDisposition | undefined;
     if (plan.rules.length === 0) disposition = { kind: 'unrouted' };
     else {
-      let silence: CompiledSilence | null | undefined;
-      plan.rules.forEach((compiled, position) => {
-        trace?.ruleIds.push(compiled.rule.id);
-        silence ??= this.activeSilences.find((candidate) => candidate.matches(alert)) ?? null;
+      let silence: CompiledSilence | null = null;
+      for (const candidate of this.activeSilences)
+        if (candidate.matches(alert)) {
+          silence = candidate;
+          break;
+        }
+      for (let position = 0; position < plan.rules.length; position++) {
+        const { rule } = plan.rules[position] as CompiledRule;
+        trace?.ruleIds.push(rule.id);
         let result: AlertDisposition;
         try {
-          result = this.route(compiled.rule, plan.keys[position], alert, silence, trace);
+          result = this.route(rule, plan.keys[position], alert, silence, trace);
         } catch (error) {
           result = {
             kind: 'failed',
-            ruleId: compiled.rule.id,
-            queueId: compiled.rule.queueId,
+            ruleId: rule.id,
+            queueId: rule.queueId,
             reason: toCeError(error).message,
           };
         }
         disposition ??= result;
-      });
+      }
     }
     const decided = disposition as AlertDisposition;
     this.stored.push({
@@ -615,6 +642,14 @@ export class DecisionBatch {
     ticket.alertCount++;
     ticket.lastAlertAt = this.now;
     ticket.updatedAt = this.now;
+  }
+
+  /** Records, once the batch is stored, the newest ticket of each key it read or opened. */
+  committed(): void {
+    const known = this.config.newestByKey;
+    if (!known) return;
+    if (known.size + this.byKey.size > 200_000) known.clear();
+    for (const [name, id] of this.byKey) known.set(name, id);
   }
 
   /** The alerts decided so far, in order. */

@@ -292,6 +292,7 @@ export class TicketOrchestrator {
     WeakMap<DestinationInfo, ReadonlyArray<readonly [string, CompiledTemplate]>>
   >();
   private readonly keys = new KeyCache();
+  private readonly newestByKey = new Map<string, string | null>();
   private loaded: Promise<void> | undefined;
   private started = false;
   private submitting: Promise<unknown> = Promise.resolve();
@@ -667,6 +668,7 @@ export class TicketOrchestrator {
       queues: this.queues,
       fingerprint: (this.options.fingerprintFields ?? defaultFingerprint).map(fieldReader),
       keys: this.keys,
+      newestByKey: this.newestByKey,
       maxAlertRefs: this.options.maxAlertRefs ?? 100,
       destination: (configId) => this.destinations.get(configId)?.info,
       templates: (queue, destination) => this.templatesOf(queue, destination),
@@ -852,7 +854,14 @@ export class TicketOrchestrator {
           reason: disposition.reason,
         });
     }
-    await store.commit(batch.changes());
+    try {
+      await store.commit(batch.changes());
+    } catch (error) {
+      // A stale view of which ticket is newest for a key is one way to conflict: read it afresh.
+      this.newestByKey.clear();
+      throw error;
+    }
+    batch.committed();
     // Counted once stored: a batch decided again after a conflict is not counted twice.
     const { dispositions } = this.counters;
     for (const disposition of counted)
@@ -971,7 +980,8 @@ export class TicketOrchestrator {
       if (!queue)
         throw new CeError('CONFLICT', `queue "${ticket.queueId}" of ticket "${ticketId}" no longer exists`);
       const destination = await this.describe(queue.destinationConfigId);
-      if ('unavailable' in destination) throw new CeError('PLUGIN_FAILED', destination.unavailable, { retryable: true });
+      if ('unavailable' in destination)
+        throw new CeError('PLUGIN_FAILED', destination.unavailable, { retryable: true });
       const members = [...alerts].sort((a, b) => a.receivedAt - b.receivedAt || a.timestamp - b.timestamp);
       const first = members[0];
       if (!first) throw new CeError('CONFLICT', `ticket "${ticketId}" has no alerts to create it from`);
