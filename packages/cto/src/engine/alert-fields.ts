@@ -75,10 +75,47 @@ function plainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The path of the first value in `value` that JSON cannot hold as it is (a bigint, a function, a
+ * symbol, a non-finite number, a cycle or nesting deeper than 64), or undefined when it is JSON.
+ * Stores keep `raw` as JSON: one such value would otherwise fail the commit of a whole batch.
+ */
+function jsonProblem(value: unknown, path: string, depth: number): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${path}: ${value} is not a JSON number`;
+    case 'object': {
+      if (value === null) return undefined;
+      if (depth > 64) return `${path}: nested deeper than 64 levels`;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const problem = jsonProblem(value[i], `${path}.${i}`, depth + 1);
+          if (problem) return problem;
+        }
+        return undefined;
+      }
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+      for (const key in value) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        const problem = jsonProblem(item, `${path}.${key}`, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    default:
+      return `${path}: a ${typeof value} is not JSON`;
+  }
+}
+
+/**
  * Validates an alert input as `alertInputSchema` does, with the same result. Well-formed input
  * (epoch-millisecond timestamps, no unknown keys) is checked by hand, which is an order of
  * magnitude faster than the schema; anything else goes through the schema, which also words the
- * errors. Returns the alert or the reason it was refused, naming the fields.
+ * errors. `raw` must also be JSON (a bigint, say, is refused naming its path). Returns the alert
+ * or the reason it was refused, naming the fields.
  */
 export function parseAlert(input: unknown, sourceConfigId: string): Alert | { problem: string } {
   if (plainObject(input)) {
@@ -105,6 +142,8 @@ export function parseAlert(input: unknown, sourceConfigId: string): Alert | { pr
       timestamp >= 0 &&
       (raw === undefined || plainObject(raw))
     ) {
+      const problem = raw === undefined ? undefined : jsonProblem(raw, 'raw', 0);
+      if (problem) return { problem };
       const alert: Record<string, unknown> = {
         id,
         sourceConfigId,
@@ -123,6 +162,8 @@ export function parseAlert(input: unknown, sourceConfigId: string): Alert | { pr
   const parsed = alertInputSchema.safeParse(input);
   if (parsed.success) {
     const { id, type, subtype, name, severity, user, app, timestamp, raw } = parsed.data;
+    const problem = jsonProblem(raw, 'raw', 0);
+    if (problem) return { problem };
     return {
       id,
       sourceConfigId,

@@ -1156,6 +1156,11 @@ export class TicketOrchestrator {
     return this.store().queryTickets(query);
   }
 
+  /** A stored alert with its disposition, by its source configuration and id. */
+  getAlert(sourceConfigId: string, id: string): Promise<StoredAlert | undefined> {
+    return this.store().getAlert(sourceConfigId, id);
+  }
+
   /** A page of alerts, as `AlertQuery` filters them. */
   listAlerts(query: AlertQuery = {}): Promise<Page<StoredAlert>> {
     return this.store().queryAlerts(query);
