@@ -608,3 +608,23 @@ describe('alert fields', () => {
     expect(fastHash(['x'])).toMatch(/^[0-9a-f]{32}$/);
   });
 });
+
+describe('lifecycle', () => {
+  it('start() schedules delivery and status sync on the host scheduler, and stop() cancels them', async () => {
+    const remote = ticketSystem();
+    const clock = new FakeClock(start);
+    const storage = createMemoryStorage({ clock });
+    const { exchange, cto } = await boot([remote.plugin], storage, clock, {
+      schedule: true,
+      deliveryIntervalMs: 1_000,
+    });
+    const names = exchange.scheduler.list().map((task) => task.name);
+    expect(names).toEqual(expect.arrayContaining(['cto-deliver', 'cto-sync']));
+    await cto.putRule({ id: 'all', condition: { always: true }, queueId: 'soc' });
+    await cto.submit([alert('a1')], { sourceConfigId: 'ns' });
+    await exchange.scheduler.runNow('cto-deliver');
+    expect(remote.issues.size).toBe(1);
+    await cto.stop();
+    expect(exchange.scheduler.list().filter((task) => task.name.startsWith('cto-'))).toEqual([]);
+  });
+});
