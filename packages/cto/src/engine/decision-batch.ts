@@ -72,12 +72,19 @@ export interface DecisionConfig {
 
 /** What applied to an alert on its way, for `explain`. */
 export interface DecisionTrace {
+  /** Every rule that acted on the alert, in order (more than one where a rule continues). */
   ruleIds: string[];
+  /** The silence in force that matched. */
   silenceId?: string;
+  /** The rule muted at the time. */
   mutedRuleId?: string;
+  /** The dedupe key, the ticket it updates or reopens, or `new`. */
   dedupe?: { key: string; ticketId?: string; action: 'update' | 'reopen' | 'new' };
+  /** The group key and the ticket it joins, or `open`. */
   group?: { key: string; ticketId?: string; action: 'join' | 'open' };
+  /** The queue holds new tickets for an approval. */
   approvalRequired?: boolean;
+  /** The end of the maintenance window that defers the ticket. */
   deferredUntil?: number;
 }
 
