@@ -87,7 +87,9 @@ describe('ticket orchestrator API', () => {
       timestamp: Date.now(),
     };
     const explained = await call(host, 'POST', '/api/v1/cto/alerts/explain', { alert });
-    expect(explained.json).toMatchObject({ ruleId: 'dlp', queueId: 'soc', outcome: 'ticketed' });
+    // The queue's destination is not configured, so explain says the alert would fail, and why.
+    expect(explained.json).toMatchObject({ ruleId: 'dlp', queueId: 'soc', outcome: 'failed' });
+    expect(JSON.stringify(explained.json)).toContain('jira-prod');
     const submitted = await call(host, 'POST', '/api/v1/cto/alerts', {
       alerts: [
         alert,

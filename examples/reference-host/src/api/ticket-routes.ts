@@ -99,7 +99,10 @@ export function ticketRoutes(cto: TicketOrchestrator): Route[] {
         throw new ApiError(400, 'VALIDATION_FAILED', 'position must be a whole number, 0 or more');
       return {
         status: 200,
-        body: await cto.putRule(sameId(context.params.id as string, await readObject(context)) as never, at),
+        body: await cto.putRule(
+          sameId(context.params.id as string, await readObject(context)) as never,
+          at === undefined ? {} : { position: at },
+        ),
       };
     }),
     route('DELETE', `${base}/rules/:id`, async ({ params }) => {
