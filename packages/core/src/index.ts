@@ -24,6 +24,7 @@ export {
 } from './errors/validation-error.js';
 export type { EventBus, EventBusOptions, EventMap } from './events/event-bus.js';
 export { createEventBus } from './events/event-bus.js';
+export { configuredCapability } from './exchange/configured-capability.js';
 export type {
   CloudExchange,
   CloudExchangeHealth,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   CeError,
   type ConfigurationChange,
+  configuredCapability,
   type EventRecord,
   type LogBatch,
   type LogCheckpoint,
@@ -981,16 +982,12 @@ export class LogShipper {
 
   private async sinkInfo(sink: SinkRuntime): Promise<SinkInfo> {
     if (sink.info) return sink.info;
-    const record = await this.host.storage.pluginConfigs.get(sink.sinkId);
-    if (!record) throw new CeError('NOT_FOUND', `no plugin configuration with id "${sink.sinkId}"`);
-    const capability = this.host.plugins.definition(record.pluginId).cls?.sink as
-      | LogSinkCapability<unknown>
-      | undefined;
-    if (!capability)
-      throw new CeError(
-        'CONFIG_INVALID',
-        `configuration "${sink.sinkId}" (plugin "${record.pluginId}") is not a log shipper sink`,
-      );
+    const { record, capability } = await configuredCapability(
+      this.host,
+      sink.sinkId,
+      'log shipper sink',
+      (plugin) => plugin.cls?.sink as LogSinkCapability<unknown> | undefined,
+    );
     const limits = await this.host.plugins.invoke(sink.sinkId, 'cls.limits', async (context) =>
       capability.limits(context.config),
     );

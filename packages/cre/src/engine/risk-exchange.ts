@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CeError,
+  configuredCapability,
   type EntityType,
   type ModuleHost,
   type Page,
@@ -592,16 +593,12 @@ export class RiskExchange {
    */
   async pull(configId: string, options: { signal?: AbortSignal } = {}): Promise<RiskPullReport> {
     await this.load();
-    const record = await this.host.storage.pluginConfigs.get(configId);
-    if (!record) throw new CeError('NOT_FOUND', `no plugin configuration with id "${configId}"`);
-    const source = this.host.plugins.definition(record.pluginId).cre?.source as
-      | RiskSourceCapability<unknown>
-      | undefined;
-    if (!source)
-      throw new CeError(
-        'CONFIG_INVALID',
-        `configuration "${configId}" (plugin "${record.pluginId}") is not a risk exchange source`,
-      );
+    const { record, capability: source } = await configuredCapability(
+      this.host,
+      configId,
+      'risk exchange source',
+      (plugin) => plugin.cre?.source as RiskSourceCapability<unknown> | undefined,
+    );
     const report: RiskPullReport = { ...emptyReport(configId), pages: 0, failures: [] };
     const maxPages = this.options.maxPagesPerPull ?? 1000;
     const types = await this.host.plugins.invoke(configId, 'cre.entityTypes', async (context) =>

@@ -1,6 +1,7 @@
 import {
   CeError,
   ConfigError,
+  configuredCapability,
   type DestinationState,
   type IndicatorKey,
   type IndicatorPageRequest,
@@ -344,16 +345,12 @@ export class ThreatExchange {
    * source no longer lists are withdrawn after a complete pull.
    */
   async pull(configId: string, options: { signal?: AbortSignal } = {}): Promise<PullReport> {
-    const record = await this.host.storage.pluginConfigs.get(configId);
-    if (!record) throw new CeError('NOT_FOUND', `no plugin configuration with id "${configId}"`);
-    const source = this.host.plugins.definition(record.pluginId).cte?.source as
-      | ThreatSourceCapability<unknown>
-      | undefined;
-    if (!source)
-      throw new CeError(
-        'CONFIG_INVALID',
-        `configuration "${configId}" (plugin "${record.pluginId}") is not a threat exchange source`,
-      );
+    const { record, capability: source } = await configuredCapability(
+      this.host,
+      configId,
+      'threat exchange source',
+      (plugin) => plugin.cte?.source as ThreatSourceCapability<unknown> | undefined,
+    );
     const checkpointKey = keys.checkpoint(configId);
     const startedAt = this.host.clock.now();
     const report: PullReport = { ...emptyIngestReport(configId), batches: 0, withdrawn: 0 };
